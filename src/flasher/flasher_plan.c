@@ -1,0 +1,73 @@
+/* flasher_plan.c: pure planning rules: ROM erase-size compensation, the baud ladder, bounds. */
+#include "config.h"
+
+#include "flasher/flasher.h"
+
+#include <stddef.h>
+
+#include "core/xmalloc.h"
+
+#define SECTOR 4096u
+#define SECTORS_PER_BLOCK 16u
+
+/*
+ * The ROM's SPIEraseArea erases head + N sectors instead of N (§7.1); esptool asks for less so
+ * that the result is right (§7.2). esp-serial-flasher's variant under-erases: not used.
+ */
+uint32_t
+flasher_plan_rom_erase_size(uint32_t off, uint32_t size)
+{
+	uint32_t n = (uint32_t)(((uint64_t)size + SECTOR - 1) / SECTOR);
+	uint32_t s = off / SECTOR;
+	uint32_t head = SECTORS_PER_BLOCK - s % SECTORS_PER_BLOCK;
+
+	if (head > n)
+		head = n;
+	if (n < 2 * head)
+		return (n + 1) / 2 * SECTOR;
+	return (n - head) * SECTOR;
+}
+
+static const int ladder[] = { 921600, 460800, 230400, 115200 };
+
+int
+flasher_plan_baud_down(int baud)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ladder); i++)
+		if (ladder[i] < baud)
+			return ladder[i];
+	return 0;
+}
+
+int
+flasher_plan_baud_top(int cap)
+{
+	if (cap <= 0)
+		return ladder[0];
+	for (size_t i = 0; i < ARRAY_SIZE(ladder); i++)
+		if (ladder[i] <= cap)
+			return ladder[i];
+	return cap;
+}
+
+int
+flasher_plan_check_write(uint32_t off, size_t len, uint32_t flash_size, const char *name,
+    char **cause)
+{
+	*cause = NULL;
+	if (name == NULL)
+		name = "the data";
+	if (len == 0) {
+		*cause = xfmt("%s is empty: there is nothing to write at 0x%x; check the file name",
+		    name, off);
+		return RC_ERR_ARG;
+	}
+	if (off >= flash_size || len > flash_size - off) {
+		*cause = xfmt("%s (%zu bytes at 0x%x) runs past the end of the %u KB flash "
+		    "(last byte would be 0x%llx, flash ends at 0x%x); check the offset, or whether the "
+		    "image was built for a bigger flash", name, len, off, flash_size / 1024,
+		    (unsigned long long)off + len - 1, flash_size - 1);
+		return RC_ERR_ARG;
+	}
+	return RC_OK;
+}
