@@ -15,7 +15,15 @@
  *
  * Writes are queued in user space and pushed to the kernel in bounded chunks (picocom's tty_q):
  * ser_write() never blocks; ser_flush() waits until the queue and the kernel buffer are empty.
- * A struct ser is used by one thread at a time.
+ * Line changes (DTR/RTS, break, baud) take effect at once, ahead of bytes still queued: call
+ * ser_flush() first when the order matters. A struct ser is used by one thread at a time.
+ *
+ * Signals: the first ser_open() registers ser_restore_all() with atexit() and, where the program
+ * left SIGINT/SIGTERM/SIGHUP at SIG_DFL, installs a handler that restores every port and then
+ * dies of the same signal. A program with its own handlers calls ser_restore_all() itself.
+ *
+ * Polling: an RFC 2217 port decodes telnet in user space, so after POLLIN keep calling
+ * ser_read(..., 0) until it returns 0 before polling again.
  *
  * Errors: functions return RC_OK (or a byte count) or a negative enum rc. Those that take
  * `char **cause` set it on failure to a heap string (caller frees) that names the port and says
@@ -36,13 +44,22 @@ enum ser_kind { SER_KIND_USB, SER_KIND_TTY, SER_KIND_RFC2217 };
 /*
  * Opens path at baud (8N1, no flow control, raw). *out is set to NULL on entry, to the new port
  * on success; free with ser_close(). Errors: RC_ERR_ARG (no such port; the cause lists the ports
- * that do exist), RC_ERR_IO (permission denied: the cause mentions the dialout group), RC_ERR_BUSY.
+ * that do exist; or a bad rfc2217:// address), RC_ERR_IO (permission denied: the cause names the
+ * group to join, normally dialout; or the server cannot be reached), RC_ERR_BUSY (the cause names
+ * the port and, where /proc tells, the process holding it), RC_ERR_PROTO (not an RFC 2217 server).
  */
 int ser_open(const char *path, int baud, struct ser **out, char **cause);
 /* Restores the port's original settings and closes it. NULL is a no-op. */
 void ser_close(struct ser *s);
 /* Restores every open port's settings; for atexit and fatal paths. Idempotent. */
 void ser_restore_all(void);
+
+/*
+ * What the last failing call on s went wrong with, naming the port and what to do
+ * ("/dev/ttyUSB0: the device disappeared while reading ..."). Borrowed; valid until the next
+ * call on s. "no error" when nothing failed yet.
+ */
+const char *ser_strerror(const struct ser *s);
 
 /* Borrowed; valid until ser_close(). */
 const char *ser_name(const struct ser *s);
@@ -55,20 +72,24 @@ int ser_fd(const struct ser *s);
  * number of bytes read (0 when the time ran out), RC_ERR_GONE, or RC_ERR_IO.
  */
 int ser_read(struct ser *s, void *buf, size_t len, int timeout_ms);
-/* Queues len bytes and pushes what the kernel takes now. Returns RC_OK or RC_ERR_GONE/IO. */
+/* Queues len bytes and pushes at most one chunk (about baud/10 bytes) to the kernel now; the rest
+ * goes out through ser_tx_pump(), ser_read() (which pumps while it waits) or ser_flush().
+ * Returns RC_OK or RC_ERR_GONE/IO. */
 int ser_write(struct ser *s, const void *buf, size_t len);
 /* Pushes queued bytes without waiting (call on POLLOUT). */
 int ser_tx_pump(struct ser *s);
 size_t ser_tx_pending(const struct ser *s);
-/* Waits until every queued byte has left the UART, at most timeout_ms. */
+/* Waits until every queued byte has left the UART (as far as the driver can tell), at most
+ * timeout_ms (-1: forever). RC_OK, RC_ERR_TIMEOUT, RC_ERR_GONE or RC_ERR_IO. */
 int ser_flush(struct ser *s, int timeout_ms);
 /* Throws away unread input (kernel and our own buffers) and queued output. */
 int ser_discard(struct ser *s);
 
-/* Sets the baud rate, any value the driver accepts (74880 included). */
+/* Sets the baud rate, any value the driver accepts (74880 included). Over RFC 2217 it waits
+ * (at most 1 s) for the server to confirm. RC_OK, RC_ERR_ARG, RC_ERR_NOTSUP, RC_ERR_IO. */
 int ser_set_baud(struct ser *s, int baud);
 int ser_get_baud(const struct ser *s);
-/* Modem lines. RC_ERR_NOTSUP on a pty. */
+/* Modem lines (on: 1 asserts the line). RC_ERR_NOTSUP on a pty: not an error, the port has none. */
 int ser_set_dtr(struct ser *s, int on);
 int ser_set_rts(struct ser *s, int on);
 /* Both at once, in one ioctl where the backend can (the tight reset sequence needs it). */
