@@ -123,7 +123,11 @@ struct rom_cmd_info {
 	const char *name;      /* "FLASH_BEGIN" */
 	const char *fail_desc; /* esptool's "Failed to <fail_desc>"; NULL where esptool has none */
 	uint32_t timeout_ms;   /* esptool's default timeout; size-scaled commands give the minimum */
+	uint8_t fail_arg;      /* ROM_FAIL_ARG_*: the number esptool appends to fail_desc */
 };
+#define ROM_FAIL_ARG_NONE 0
+#define ROM_FAIL_ARG_DEC 1  /* " 3" (FLASH_DATA seq) */
+#define ROM_FAIL_ARG_HEX 2  /* " 3ff00050" (READ_REG address, %08x) */
 
 /* The table, ordered by opcode; rom_cmds_count entries. */
 extern const struct rom_cmd_info rom_cmds[];
@@ -234,9 +238,10 @@ int rom_proto_resp_failed(const struct rom_proto_resp *r);
  * Host side. A message for a failed response, in esptool's words where it has them, with the
  * real meaning for the ROM or stub, for example
  * "Failed to write to target Flash after seq 3 (result was 0107: ROM error 0x07, checksum error)".
- * is_stub chooses how to read the status bytes. seq is used where the description names it.
+ * is_stub chooses how to read the status bytes. arg fills the description where it names a
+ * number: the block seq for FLASH_DATA / FLASH_DEFL_DATA, the address for READ_REG.
  * Caller frees with free().
  */
-char *rom_proto_failure_str(const struct rom_proto_resp *r, int is_stub, uint32_t seq);
+char *rom_proto_failure_str(const struct rom_proto_resp *r, int is_stub, uint32_t arg);
 
 #endif
