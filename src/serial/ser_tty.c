@@ -150,7 +150,8 @@ ser_tty_setup(struct ser *s, int baud, char **cause)
 	t.c_cflag &= ~(tcflag_t)(CSTOPB | PARENB | CRTSCTS | CSIZE);
 	t.c_cflag |= CS8 | CLOCAL | CREAD;
 	t.c_iflag &= ~(tcflag_t)(IXON | IXOFF | IXANY);
-	t.c_cc[VMIN] = 0;
+	/* VMIN 1: with O_NONBLOCK an empty read is then EAGAIN, and 0 only means hang-up. */
+	t.c_cc[VMIN] = 1;
 	t.c_cc[VTIME] = 0;
 	if (tcsetattr(s->fd, TCSANOW, &t) == -1) {
 		*cause = xfmt("cannot configure %s: %s", s->name, strerror(errno));
