@@ -90,6 +90,9 @@ test_check_write(void)
 	free(cause);
 	T_EQ_INT(flasher_plan_check_write(0x100000, 1, 0x100000, "c.bin", &cause), RC_ERR_ARG);
 	free(cause);
+	T_EQ_INT(flasher_plan_check_write(0x1001, 16, 0x100000, "e.bin", &cause), RC_ERR_ARG);
+	T_CONTAINS(cause, "not a multiple of 4096");
+	free(cause);
 	T_EQ_INT(flasher_plan_check_write(0, 0x100000, 0x100000, "d.bin", &cause), RC_OK);
 	T_TRUE(cause == NULL);
 }

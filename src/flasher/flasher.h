@@ -109,7 +109,10 @@ struct flasher_info {
  * flasher_close()). o is copied; o->cancel and o->cb_arg must stay valid until flasher_close().
  */
 int flasher_open(const struct flasher_opts *o, struct flasher **out, char **cause);
-/* Runs the --after action (unless already done) and closes the port. NULL is a no-op. */
+/* Runs the --after action (once; later calls do nothing). Where the port has no modem lines
+ * or the board no auto-reset, a notice tells the user to power-cycle it. */
+int flasher_finish(struct flasher *f, char **cause);
+/* Closes the port without any --after action (call flasher_finish() first). NULL is a no-op. */
 void flasher_close(struct flasher *f);
 /* Borrowed, valid until flasher_close(). */
 const struct flasher_info *flasher_info(const struct flasher *f);
@@ -127,6 +130,8 @@ typedef int flasher_sink(void *arg, uint32_t addr, const uint8_t *data, size_t l
 int flasher_read(struct flasher *f, uint32_t off, uint32_t len, flasher_sink *sink, void *arg,
     char **cause);
 
+/* MD5 of len bytes on this side (libmd). */
+void flasher_md5_local(const uint8_t *data, size_t len, uint8_t md5[16]);
 /* MD5 of [off, off+len) as the device computes it (stub only). */
 int flasher_md5(struct flasher *f, uint32_t off, uint32_t len, uint8_t md5[16], char **cause);
 
@@ -155,9 +160,11 @@ struct flasher_write_result {
 int flasher_write(struct flasher *f, uint32_t off, const uint8_t *data, size_t len,
     const struct flasher_hdr *hdr, struct flasher_write_result *res, char **cause);
 
-/* Compares [off, off+len) with data by device MD5. RC_ERR_VERIFY on mismatch (the cause names
- * the first differing 4 KB sector); RC_ERR_NOTSUP without the stub. */
-int flasher_verify(struct flasher *f, uint32_t off, const uint8_t *data, size_t len, char **cause);
+/* Compares [off, off+len) with data (padded and header-patched exactly as flasher_write() does,
+ * so give it the same hdr) by device MD5. RC_ERR_VERIFY on mismatch (the cause names the first
+ * differing 4 KB sector); RC_ERR_NOTSUP without the stub. */
+int flasher_verify(struct flasher *f, uint32_t off, const uint8_t *data, size_t len,
+    const struct flasher_hdr *hdr, char **cause);
 
 /* Erases the whole chip (stub) or, ROM-only, through FLASH_BEGIN over the JEDEC size. */
 int flasher_erase_chip(struct flasher *f, char **cause);
@@ -176,7 +183,8 @@ int flasher_plan_baud_down(int baud);
 /* The first baud of the ladder not above cap (cap 0 = no cap; caps below 115200 give cap). */
 int flasher_plan_baud_top(int cap);
 /* Checks a write of len bytes at off against a flash of flash_size bytes. RC_ERR_ARG with a
- * cause that says which rule failed (empty, past the end, unaligned). */
+ * cause that says which rule failed: empty, past the end, or off not a multiple of 4096 (the
+ * erase would take the bytes before it in the same sector). */
 int flasher_plan_check_write(uint32_t off, size_t len, uint32_t flash_size, const char *name,
     char **cause);
 

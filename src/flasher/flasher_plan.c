@@ -62,6 +62,12 @@ flasher_plan_check_write(uint32_t off, size_t len, uint32_t flash_size, const ch
 		    name, off);
 		return RC_ERR_ARG;
 	}
+	if (off % SECTOR != 0) {
+		*cause = xfmt("%s would start at 0x%x, which is not a multiple of 4096: writing there "
+		    "would also erase the bytes before it in sector 0x%x; use a sector-aligned offset",
+		    name, off, off & ~(SECTOR - 1));
+		return RC_ERR_ARG;
+	}
 	if (off >= flash_size || len > flash_size - off) {
 		*cause = xfmt("%s (%zu bytes at 0x%x) runs past the end of the %u KB flash "
 		    "(last byte would be 0x%llx, flash ends at 0x%x); check the offset, or whether the "

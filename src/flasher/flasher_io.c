@@ -1,0 +1,205 @@
+/*
+ * flasher_io.c: the engine's transport. Commands out as SLIP frames, frames in through the rx
+ * parser, every wait cut into slices of at most 50 ms with the cancel flag checked in between.
+ */
+#include "config.h"
+
+#include "flasher/flasher_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "serial/ser.h"
+
+#define SLICE_MS 50
+
+int
+flasher_io_cancelled(const struct flasher *f)
+{
+	return f->o.cancel != NULL && atomic_load(f->o.cancel);
+}
+
+int
+flasher_io_sleep(struct flasher *f, int ms)
+{
+	int64_t end = clock_now_ms() + ms;
+
+	for (;;) {
+		int64_t left = clock_left_ms(end);
+
+		if (flasher_io_cancelled(f))
+			return RC_ERR_CANCEL;
+		if (left <= 0)
+			return RC_OK;
+		clock_sleep_ms(left < SLICE_MS ? left : SLICE_MS);
+	}
+}
+
+int
+flasher_io_send(struct flasher *f, const void *pkt, size_t len)
+{
+	struct buf out = BUF_INIT;
+	int rc;
+
+	if (flasher_io_cancelled(f))
+		return RC_ERR_CANCEL;
+	slip_encode_buf(&out, pkt, len);
+	rc = ser_write(f->ser, buf_head(&out), buf_len(&out));
+	buf_free(&out);
+	return rc < 0 ? rc : RC_OK;
+}
+
+/* Reads what the port has (waiting at most ms) into the rx parser. */
+static int
+io_fill(struct flasher *f, int ms)
+{
+	uint8_t tmp[4096];
+	int n = ser_read(f->ser, tmp, sizeof tmp, ms);
+
+	if (n < 0)
+		return n;
+	if (n > 0)
+		flasher_rx_feed(&f->rx, tmp, (size_t)n);
+	return n;
+}
+
+int
+flasher_io_frame(struct flasher *f, int timeout_ms, const uint8_t **data, size_t *len, int *bad)
+{
+	int64_t end = clock_now_ms() + timeout_ms;
+
+	for (;;) {
+		int64_t left;
+		int rc;
+
+		if (flasher_rx_next(&f->rx, data, len, bad))
+			return RC_OK;
+		if (flasher_io_cancelled(f))
+			return RC_ERR_CANCEL;
+		left = clock_left_ms(end);
+		if (left <= 0)
+			return RC_ERR_TIMEOUT;
+		rc = io_fill(f, left < SLICE_MS ? (int)left : SLICE_MS);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+int
+flasher_io_drain(struct flasher *f, int quiet_ms, int max_ms)
+{
+	int64_t end = clock_now_ms() + max_ms, quiet = clock_now_ms() + quiet_ms;
+
+	for (;;) {
+		int rc;
+
+		if (flasher_io_cancelled(f))
+			return RC_ERR_CANCEL;
+		if (clock_left_ms(quiet) <= 0 || clock_left_ms(end) <= 0)
+			break;
+		rc = io_fill(f, SLICE_MS < quiet_ms ? SLICE_MS : quiet_ms);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			quiet = clock_now_ms() + quiet_ms;
+	}
+	flasher_rx_reset(&f->rx);
+	return RC_OK;
+}
+
+int
+flasher_io_resp(struct flasher *f, uint8_t op, int timeout_ms, struct rom_proto_resp *r)
+{
+	int64_t end = clock_now_ms() + timeout_ms;
+
+	for (int skipped = 0; skipped <= 100; skipped++) {
+		const uint8_t *d;
+		size_t n;
+		int bad, rc;
+		int64_t left = clock_left_ms(end);
+
+		rc = flasher_io_frame(f, left > 0 ? (int)left : 0, &d, &n, &bad);
+		if (rc < 0)
+			return rc;
+		if (bad || rom_proto_resp_parse(d, n, r, NULL) != RC_OK || r->op != op) {
+			log_debug("flasher: skipped a frame of %zu bytes waiting for op 0x%02x", n, op);
+			continue;
+		}
+		return RC_OK;
+	}
+	return RC_ERR_PROTO;
+}
+
+int
+flasher_io_cmd(struct flasher *f, uint8_t op, const uint32_t *words, size_t n, int timeout_ms,
+    struct rom_proto_resp *r, char **cause)
+{
+	uint8_t pkt[ROM_HDR_LEN + 64];
+	struct rom_proto_resp tmp;
+	size_t len;
+	int rc;
+
+	if (cause != NULL)
+		*cause = NULL;
+	if (r == NULL)
+		r = &tmp;
+	len = rom_proto_words_cmd_build(pkt, sizeof pkt, op, words, n);
+	if (len == 0)
+		return RC_ERR_ARG;
+	if ((rc = flasher_io_send(f, pkt, len)) < 0)
+		return rc;
+	if ((rc = flasher_io_resp(f, op, timeout_ms, r)) < 0)
+		return rc;
+	if (rom_proto_resp_failed(r)) {
+		if (cause != NULL)
+			*cause = rom_proto_failure_str(r, f->info.stub, 0);
+		return RC_ERR_DEVICE;
+	}
+	return RC_OK;
+}
+
+int
+flasher_io_read_reg(struct flasher *f, uint32_t addr, uint32_t *val, char **cause)
+{
+	struct rom_proto_resp r;
+	int rc = flasher_io_cmd(f, ROM_OP_READ_REG, &addr, 1, FLASHER_T_CMD, &r, cause);
+
+	if (rc == RC_OK)
+		*val = r.value;
+	return rc;
+}
+
+int
+flasher_io_write_reg(struct flasher *f, uint32_t addr, uint32_t val, char **cause)
+{
+	uint32_t w[4] = { addr, val, 0xFFFFFFFFu, 0 };
+
+	return flasher_io_cmd(f, ROM_OP_WRITE_REG, w, 4, FLASHER_T_CMD, NULL, cause);
+}
+
+char *
+flasher_io_cause(struct flasher *f, int rc, const char *what)
+{
+	const char *port = f->o.port;
+
+	switch (rc) {
+	case RC_ERR_GONE:
+		return xfmt("%s: the port disappeared while %s: the USB cable was pulled or the "
+		    "adapter reset; plug it back in and run the command again", port, what);
+	case RC_ERR_CANCEL:
+		return xfmt("%s: cancelled while %s", port, what);
+	case RC_ERR_TIMEOUT:
+		return xfmt("%s: timed out waiting for packet header while %s: the chip stopped "
+		    "answering (power lost, or the board reset); power-cycle it with GPIO0 held low "
+		    "and run the command again", port, what);
+	case RC_ERR_PROTO:
+		return xfmt("%s: the device's answers made no sense while %s (line noise, or not an "
+		    "ESP8266 loader); try a lower -b or a shorter cable", port, what);
+	default:
+		return xfmt("%s: %s while %s; check the port and run the command again", port,
+		    rc_str(rc), what);
+	}
+}
