@@ -3,12 +3,33 @@
 
 #include "cli/cli.h"
 
+extern const struct cli_cmd cli_cmd_decode;
+
 extern const struct cli_cmd cli_cmd_list_ports;
+extern const struct cli_cmd cli_cmd_chip_id;
+extern const struct cli_cmd cli_cmd_read_mac;
+extern const struct cli_cmd cli_cmd_flash_id;
+extern const struct cli_cmd cli_cmd_read_flash;
+extern const struct cli_cmd cli_cmd_write_flash;
+extern const struct cli_cmd cli_cmd_erase_flash;
+extern const struct cli_cmd cli_cmd_erase_region;
+extern const struct cli_cmd cli_cmd_verify_flash;
+extern const struct cli_cmd cli_cmd_run;
 
 
 
 const struct cli_cmd *const cli_table[] = {
+	&cli_cmd_decode,
 	&cli_cmd_list_ports,
+	&cli_cmd_chip_id,
+	&cli_cmd_read_mac,
+	&cli_cmd_flash_id,
+	&cli_cmd_read_flash,
+	&cli_cmd_write_flash,
+	&cli_cmd_erase_flash,
+	&cli_cmd_erase_region,
+	&cli_cmd_verify_flash,
+	&cli_cmd_run,
 
 	NULL
 };
