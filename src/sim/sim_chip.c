@@ -111,18 +111,12 @@ sim_chip_init(struct sim_chip *c, const struct sim_identity *id, char **cause)
 	 * MAC = OUI, (w1 >> 8) & FF, w1 & FF, w0 >> 24; the OUI is 18:fe:34 when w3 = 0 and
 	 * (w1 >> 16) & FF = 0, ac:d0:74 for selector 1, otherwise w3 bits 23..0.
 	 */
-	if (m[0] == 0x18 && m[1] == 0xfe && m[2] == 0x34)
-		sel = 0;
-	else if (m[0] == 0xac && m[1] == 0xd0 && m[2] == 0x74)
-		sel = 1;
-	else {
-		sel = 0;
-		c->efuse[3] = (uint32_t)m[0] << 16 | (uint32_t)m[1] << 8 | m[2];
-	}
-	c->efuse[0] = (uint32_t)m[5] << 24;
-	c->efuse[1] = sel << 16 | (uint32_t)m[3] << 8 | m[4];
+	uint32_t oui = (uint32_t)m[0] << 16 | (uint32_t)m[1] << 8 | m[2];
+	int need_w3 = id->esp8285 && id->flash_size == 2u << 20;
+
 	/* Word 2 as read from a real ESP8266EX (ISS #620): bit 16 (ESP8285) clear. */
 	c->efuse[2] = 0xF200B000u;
+	c->efuse[0] = (uint32_t)m[5] << 24;
 	if (id->esp8285) {
 		/* Embedded flash size bits: r0_4 with r3_26 clear = 1 MB, set = 2 MB ("N" part: w0
 		 * bit 5 clear). Other sizes: only the ESP8285 flag in w2 bit 16. */
@@ -133,6 +127,17 @@ sim_chip_init(struct sim_chip *c, const struct sim_identity *id, char **cause)
 		else
 			c->efuse[2] |= 1u << 16;
 	}
+	/* A non-zero word 3 makes esptool take the OUI from it, so once word 3 holds flash bits
+	 * the OUI has to be there too. */
+	if (!need_w3 && oui == 0x18fe34)
+		sel = 0;
+	else if (!need_w3 && oui == 0xacd074)
+		sel = 1;
+	else {
+		sel = 0;
+		c->efuse[3] |= oui;
+	}
+	c->efuse[1] = sel << 16 | (uint32_t)m[3] << 8 | m[4];
 	c->mem = xcalloc(1, sizeof *c->mem);
 	c->uart_baud = 115200;
 	sim_chip_reset(c);
