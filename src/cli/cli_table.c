@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 extern const struct cli_cmd cli_cmd_decode;
+extern const struct cli_cmd cli_cmd_monitor;
 
 extern const struct cli_cmd cli_cmd_list_ports;
 extern const struct cli_cmd cli_cmd_chip_id;
@@ -20,6 +21,7 @@ extern const struct cli_cmd cli_cmd_run;
 
 const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_decode,
+	&cli_cmd_monitor,
 	&cli_cmd_list_ports,
 	&cli_cmd_chip_id,
 	&cli_cmd_read_mac,
