@@ -16,6 +16,7 @@ extern const struct cli_cmd cli_cmd_erase_flash;
 extern const struct cli_cmd cli_cmd_erase_region;
 extern const struct cli_cmd cli_cmd_verify_flash;
 extern const struct cli_cmd cli_cmd_run;
+extern const struct cli_cmd cli_cmd_profiles;
 
 
 
@@ -32,6 +33,7 @@ const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_erase_region,
 	&cli_cmd_verify_flash,
 	&cli_cmd_run,
+	&cli_cmd_profiles,
 
 	NULL
 };
