@@ -45,6 +45,7 @@ test_erase_size_table(void)
 		rom_model(rows[i].off, sent, &first, &last);
 		T_EQ_HEX(first, rows[i].first);
 		T_EQ_HEX(last, rows[i].last);
+		T_EQ_HEX(rows[i].off + flasher_plan_rom_erased(rows[i].off, sent) - 1, rows[i].last);
 	}
 }
 

@@ -178,6 +178,9 @@ int flasher_run(struct flasher *f, char **cause);
 
 /* esptool's ROM erase-size compensation (§7.2): the erase_size to send in FLASH_BEGIN. */
 uint32_t flasher_plan_rom_erase_size(uint32_t off, uint32_t size);
+/* How many bytes from off (sector-aligned) the ROM really erases when sent erase_size (the
+ * reverse-engineered model of its SPIEraseArea, §7.1: head + N sectors). */
+uint32_t flasher_plan_rom_erased(uint32_t off, uint32_t erase_size);
 /* The next lower rung of the baud ladder 921600 → 460800 → 230400 → 115200; 0 below that. */
 int flasher_plan_baud_down(int baud);
 /* The first baud of the ladder not above cap (cap 0 = no cap; caps below 115200 give cap). */

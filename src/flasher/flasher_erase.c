@@ -78,5 +78,14 @@ flasher_erase_region(struct flasher *f, uint32_t off, uint32_t len, char **cause
 		    (unsigned long long)off + len - 1, flasher_flash_size(f) / 1024);
 		return RC_ERR_ARG;
 	}
+	if (!f->info.stub && flasher_plan_rom_erased(off, flasher_plan_rom_erase_size(off, len)) != len) {
+		uint32_t real = flasher_plan_rom_erased(off, flasher_plan_rom_erase_size(off, len));
+
+		*cause = xfmt("without the stub the ROM's erase (FLASH_BEGIN) cannot erase exactly "
+		    "0x%x..0x%x: its erase bug would also wipe 0x%x..0x%x. Run without --no-stub, or "
+		    "erase an even number of sectors (for example size 0x%x)", off, off + len - 1,
+		    off + len, off + real - 1, len + 0x1000);
+		return RC_ERR_NOTSUP;
+	}
 	return do_erase(f, off, len, 0, cause);
 }

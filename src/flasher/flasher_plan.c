@@ -28,6 +28,15 @@ flasher_plan_rom_erase_size(uint32_t off, uint32_t size)
 	return (n - head) * SECTOR;
 }
 
+uint32_t
+flasher_plan_rom_erased(uint32_t off, uint32_t erase_size)
+{
+	uint32_t n = (uint32_t)(((uint64_t)erase_size + SECTOR - 1) / SECTOR);
+	uint32_t h = SECTORS_PER_BLOCK - (off / SECTOR) % SECTORS_PER_BLOCK;
+
+	return ((n < h ? n : h) + n) * SECTOR;
+}
+
 static const int ladder[] = { 921600, 460800, 230400, 115200 };
 
 int

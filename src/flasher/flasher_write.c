@@ -225,6 +225,15 @@ rom_write(struct flasher *f, uint32_t off, const uint8_t *buf, size_t len,
 	char *dc = NULL;
 	int rc;
 
+	{
+		uint32_t real = flasher_plan_rom_erased(off, w[0]);
+		uint32_t need = (uint32_t)((len + 4095) & ~(size_t)4095);
+
+		if (real > need)
+			flasher_notice(f, "the ROM's erase bug also wipes 0x%x..0x%x after this data "
+			    "(protocol.md §7.3); without --no-stub only the data's sectors are erased",
+			    off + need, off + real - 1);
+	}
 	flasher_phase_start(f, FLASHER_PH_ERASE);
 	flasher_emit(f, FLASHER_PH_ERASE, 0, len, off, NULL);
 	/* The ROM erases before it answers: esptool allows 30 s per MB. */

@@ -1,0 +1,1063 @@
+/*
+ * test_flasher_sim.c: the flasher engine against the real espdesk-sim binary over a pty.
+ *
+ * Every case starts its own simulator (--speed fast --download, a flash file in a temporary
+ * directory, a control socket) and checks the result against the flash file the simulator
+ * keeps, byte for byte; expected erase ranges come from protocol.md §7.3. Fault cases check
+ * that a backup is identical or the call fails, and that nothing unverified is called verified.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "flasher/flasher.h"
+#include "tap.h"
+
+#define MB (1u << 20)
+
+struct sim {
+	pid_t pid;
+	char dir[64], flash[128], ctl[128], pty[256];
+	uint32_t size;
+};
+
+static const char *
+sim_bin(void)
+{
+	static char path[4096];
+
+	snprintf(path, sizeof path, "%s/espdesk-sim", ESPDESK_BUILDDIR);
+	return path;
+}
+
+static uint32_t rng_state = 0x12345678;
+
+static uint8_t
+rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 17;
+	rng_state ^= rng_state << 5;
+	return (uint8_t)rng_state;
+}
+
+static void
+fill_random(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = rnd();
+}
+
+static int
+write_file(const char *path, const uint8_t *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	int ok = f != NULL && fwrite(data, 1, len, f) == len;
+
+	if (f != NULL && fclose(f) != 0)
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+static uint8_t *
+read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *p;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	p = malloc(n > 0 ? (size_t)n : 1);
+	*len = fread(p, 1, (size_t)n, f);
+	fclose(f);
+	return p;
+}
+
+/*
+ * Starts espdesk-sim with a flash of size bytes (initial contents, or 0xFF when init is NULL)
+ * and extra options (NULL-terminated). Returns 0, or -1 (the case then fails).
+ */
+static int
+sim_start(struct sim *s, uint32_t size, const uint8_t *init, const char *const *extra)
+{
+	const char *argv[40];
+	char fsize[16];
+	int pfd[2], n = 0;
+	size_t got = 0;
+	int64_t end;
+
+	memset(s, 0, sizeof *s);
+	snprintf(s->dir, sizeof s->dir, "/tmp/flsim-XXXXXX");
+	if (mkdtemp(s->dir) == NULL)
+		return -1;
+	snprintf(s->flash, sizeof s->flash, "%s/flash.bin", s->dir);
+	snprintf(s->ctl, sizeof s->ctl, "%s/ctl", s->dir);
+	s->size = size;
+	if (init != NULL && write_file(s->flash, init, size) < 0)
+		return -1;
+	snprintf(fsize, sizeof fsize, "%uMB", size / MB);
+	argv[n++] = sim_bin();
+	argv[n++] = "--flash"; argv[n++] = s->flash;
+	argv[n++] = "--flash-size"; argv[n++] = fsize;
+	argv[n++] = "--control"; argv[n++] = s->ctl;
+	argv[n++] = "--speed"; argv[n++] = "fast";
+	argv[n++] = "--download";
+	for (int i = 0; extra != NULL && extra[i] != NULL && n < 38; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	if (pipe(pfd) < 0)
+		return -1;
+	s->pid = fork();
+	if (s->pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		close(pfd[1]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	end = clock_now_ms() + 5000;
+	while (got < sizeof s->pty - 1 && clock_left_ms(end) > 0) {
+		struct pollfd p = { pfd[0], POLLIN, 0 };
+		ssize_t r;
+
+		if (poll(&p, 1, (int)clock_left_ms(end)) <= 0)
+			break;
+		r = read(pfd[0], s->pty + got, 1);
+		if (r <= 0 || s->pty[got] == '\n')
+			break;
+		got++;
+	}
+	s->pty[got] = '\0';
+	close(pfd[0]);
+	if (got == 0 || s->pty[0] != '/') {
+		printf("# espdesk-sim did not print its pty (got '%s')\n", s->pty);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sends one control command; returns the reply line (static) or "". */
+static const char *
+sim_ctl(struct sim *s, const char *cmd)
+{
+	static char reply[512];
+	struct sockaddr_un a;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	size_t got = 0;
+
+	reply[0] = '\0';
+	memset(&a, 0, sizeof a);
+	a.sun_family = AF_UNIX;
+	if (strlen(s->ctl) >= sizeof a.sun_path)
+		return reply;
+	memcpy(a.sun_path, s->ctl, strlen(s->ctl) + 1);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return reply;
+	}
+	if (write(fd, cmd, strlen(cmd)) < 0 || write(fd, "\n", 1) < 0) {
+		close(fd);
+		return reply;
+	}
+	while (got < sizeof reply - 1) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		ssize_t r;
+
+		if (poll(&p, 1, 3000) <= 0 || (r = read(fd, reply + got, 1)) <= 0 || reply[got] == '\n')
+			break;
+		got++;
+	}
+	reply[got] = '\0';
+	close(fd);
+	return reply;
+}
+
+static void
+sim_stop(struct sim *s)
+{
+	char cmd[256];
+
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		waitpid(s->pid, NULL, 0);
+		s->pid = 0;
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+	if (s->dir[0] != '\0' && system(cmd) != 0)
+		printf("# could not remove %s\n", s->dir);
+}
+
+/* The simulator's flash file now. */
+static uint8_t *
+sim_flash(struct sim *s)
+{
+	size_t len = 0;
+	uint8_t *p = read_file(s->flash, &len);
+
+	if (p != NULL && len != s->size) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int
+have_sim(const char *name)
+{
+	if (access(sim_bin(), X_OK) != 0) {
+		t_skip(name, "espdesk-sim is not built (src/sim)");
+		return 0;
+	}
+	return 1;
+}
+
+struct evlog {
+	int notices, verify_events;
+	char last_notice[512];
+};
+
+static void
+on_event(void *arg, const struct flasher_event *ev)
+{
+	struct evlog *l = arg;
+
+	if (l == NULL)
+		return;
+	if (ev->phase == FLASHER_PH_NOTICE) {
+		l->notices++;
+		snprintf(l->last_notice, sizeof l->last_notice, "%s", ev->msg ? ev->msg : "");
+		printf("# notice: %s\n", ev->msg ? ev->msg : "");
+	}
+	if (ev->phase == FLASHER_PH_VERIFY)
+		l->verify_events++;
+}
+
+static int
+fl_open(struct sim *s, struct flasher **f, int baud, int no_stub, struct evlog *log,
+    atomic_bool *cancel)
+{
+	struct flasher_opts o;
+	char *cause = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	o.port = s->pty;
+	o.baud = baud;
+	o.before = FLASHER_BEFORE_NO_RESET;
+	o.after = FLASHER_AFTER_NO_RESET;
+	o.no_stub = no_stub;
+	o.cb = on_event;
+	o.cb_arg = log;
+	o.cancel = cancel;
+	o.connect_ms = 5000;
+	rc = flasher_open(&o, f, &cause);
+	if (rc < 0)
+		printf("# flasher_open: %s\n", cause ? cause : rc_str(rc));
+	free(cause);
+	return rc;
+}
+
+static void
+fl_done(struct flasher *f)
+{
+	char *cause = NULL;
+
+	if (f != NULL && flasher_finish(f, &cause) < 0)
+		printf("# finish: %s\n", cause);
+	free(cause);
+	flasher_close(f);
+}
+
+/* A sink that collects into a buffer. */
+struct collect {
+	uint8_t *buf;
+	uint32_t base, len;
+	uint32_t next;
+	int out_of_order;
+};
+
+static int
+collect_sink(void *arg, uint32_t addr, const uint8_t *data, size_t len)
+{
+	struct collect *c = arg;
+
+	if (addr != c->next || addr - c->base + len > c->len)
+		c->out_of_order = 1;
+	else
+		memcpy(c->buf + (addr - c->base), data, len);
+	c->next = addr + (uint32_t)len;
+	return 0;
+}
+
+/* --- identify --------------------------------------------------------------------------- */
+
+static void
+test_ident_esp8266_4mb(void)
+{
+	static const char *const ex[] = { "--chip", "esp8266", "--flash-id", "0xEF4016",
+		"--mac", "18:fe:34:a1:b2:c3", NULL };
+	struct sim s;
+	struct flasher *f = NULL;
+	const struct flasher_info *in;
+
+	T_TRUE(sim_start(&s, 4 * MB, NULL, ex) == 0);
+	T_EQ_INT(fl_open(&s, &f, 115200, 0, NULL, NULL), RC_OK);
+	if (f != NULL) {
+		in = flasher_info(f);
+		T_EQ_STR(in->chip, "ESP8266EX");
+		T_FALSE(in->esp8285);
+		T_EQ_HEX(in->mac[0], 0x18); T_EQ_HEX(in->mac[1], 0xFE); T_EQ_HEX(in->mac[2], 0x34);
+		T_EQ_HEX(in->mac[3], 0xA1); T_EQ_HEX(in->mac[4], 0xB2); T_EQ_HEX(in->mac[5], 0xC3);
+		/* §8.4: chip_id = mac0>>24 | (mac1 & 0xFFFFFF) << 8: the MAC's last three bytes. */
+		T_EQ_HEX(in->chip_id, 0x00A1B2C3);
+		T_EQ_HEX(in->jedec, 0x1640EF);   /* §9.2: W0 = 0x001640EF for a W25Q32 */
+		T_EQ_INT(in->flash_size, 4 * MB);
+		T_EQ_STR(in->vendor, "Winbond");
+		T_EQ_INT(in->xtal_mhz, 26);
+		T_TRUE(in->stub);
+		T_EQ_INT(in->baud, 115200);
+	}
+	fl_done(f);
+	sim_stop(&s);
+}
+
+static void
+test_ident_esp8285_1mb(void)
+{
+	static const char *const ex[] = { "--chip", "esp8285", "--flash-id", "0x514014", NULL };
+	struct sim s;
+	struct flasher *f = NULL;
+
+	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
+	T_EQ_INT(fl_open(&s, &f, 0, 0, NULL, NULL), RC_OK);
+	if (f != NULL) {
+		const struct flasher_info *in = flasher_info(f);
+
+		T_TRUE(in->esp8285);
+		T_TRUE(strncmp(in->chip, "ESP8285", 7) == 0);
+		T_EQ_HEX(in->jedec, 0x144051);   /* devices.md §5c: 0x51 / 0x4014 */
+		T_EQ_INT(in->flash_size, 1 * MB);
+		T_TRUE(in->vendor == NULL);
+		T_EQ_INT(in->baud, 921600);      /* the top of the ladder by default */
+	}
+	fl_done(f);
+	sim_stop(&s);
+}
+
+/* --- read ------------------------------------------------------------------------------- */
+
+static void
+read_case(uint32_t size, int baud, const char *const *extra, int faults)
+{
+	uint8_t *init = malloc(size);
+	struct collect c = { malloc(size), 0, size, 0, 0 };
+	struct sim s;
+	struct flasher *f = NULL;
+	struct evlog log;
+	char *cause = NULL;
+	int rc;
+
+	memset(&log, 0, sizeof log);
+	fill_random(init, size);
+	/* Bytes the SLIP layer must escape, in runs. */
+	memset(init + 0x1234, 0xC0, 300);
+	memset(init + 0x5678, 0xDB, 300);
+	T_TRUE(sim_start(&s, size, init, extra) == 0);
+	T_EQ_INT(fl_open(&s, &f, baud, 0, &log, NULL), RC_OK);
+	if (f != NULL) {
+		rc = flasher_read(f, 0, size, collect_sink, &c, &cause);
+		if (faults && rc != RC_OK) {
+			/* Allowed: a clear failure. Never a wrong backup. */
+			printf("# read failed as allowed: %s\n", cause);
+			T_TRUE(cause != NULL && strlen(cause) > 20);
+			T_TRUE(c.next < size);
+		} else {
+			T_EQ_INT(rc, RC_OK);
+			if (rc != RC_OK)
+				printf("# %s\n", cause);
+			T_FALSE(c.out_of_order);
+			T_EQ_HEX(c.next, size);
+			T_EQ_MEM(c.buf, init, size);
+		}
+		/* Whatever reached the sink is byte-identical. */
+		T_EQ_MEM(c.buf, init, c.next < size ? c.next : size);
+	}
+	free(cause);
+	fl_done(f);
+	sim_stop(&s);
+	free(init);
+	free(c.buf);
+}
+
+static void test_read_1mb_115200(void) { read_case(1 * MB, 115200, NULL, 0); }
+static void test_read_2mb_921600(void) { read_case(2 * MB, 921600, NULL, 0); }
+
+static void
+test_read_4mb_latency(void)
+{
+	static const char *const ex[] = { "--usb-latency", "16", NULL };
+
+	read_case(4 * MB, 921600, ex, 0);
+}
+
+static void
+test_read_16mb_part(void)
+{
+	static const char *const ex[] = { "--flash-id", "0xEF4018", NULL };
+	uint8_t *init = malloc(16 * MB);
+	struct collect c = { malloc(0x30000), 0xFC0000, 0x30000, 0xFC0000, 0 };
+	struct sim s;
+	struct flasher *f = NULL;
+	char *cause = NULL;
+
+	fill_random(init, 16 * MB);
+	T_TRUE(sim_start(&s, 16 * MB, init, ex) == 0);
+	T_EQ_INT(fl_open(&s, &f, 921600, 0, NULL, NULL), RC_OK);
+	if (f != NULL) {
+		T_EQ_INT(flasher_info(f)->flash_size, 16 * MB);
+		/* The last 256 KB of a 16 MB chip: addresses above 4 MB work through the stub. */
+		T_EQ_INT(flasher_read(f, 0xFC0000, 0x30000, collect_sink, &c, &cause), RC_OK);
+		T_EQ_MEM(c.buf, init + 0xFC0000, 0x30000);
+		/* Past the end is refused with a message. */
+		T_EQ_INT(flasher_read(f, 0xFF0000, 0x20000, collect_sink, &c, &cause), RC_ERR_ARG);
+		T_CONTAINS(cause, "16384 KB");
+	}
+	free(cause);
+	fl_done(f);
+	sim_stop(&s);
+	free(init);
+	free(c.buf);
+}
+
+static void
+test_read_faults_corrupt(void)
+{
+	static const char *const ex[] = { "--faults", "corrupt=0.00002", "--seed", "7", NULL };
+
+	read_case(1 * MB, 921600, ex, 1);
+}
+
+static void
+test_read_faults_drop(void)
+{
+	static const char *const ex[] = { "--faults", "drop=0.00002", "--seed", "11", NULL };
+
+	read_case(1 * MB, 921600, ex, 1);
+}
+
+static void
+test_read_cable_pulled(void)
+{
+	static const char *const ex[] = { "--faults", "cut-after=300000", NULL };
+	uint8_t *init = malloc(1 * MB);
+	struct collect c = { malloc(1 * MB), 0, 1 * MB, 0, 0 };
+	struct sim s;
+	struct flasher *f = NULL;
+	char *cause = NULL;
+
+	fill_random(init, 1 * MB);
+	T_TRUE(sim_start(&s, 1 * MB, init, ex) == 0);
+	T_EQ_INT(fl_open(&s, &f, 921600, 0, NULL, NULL), RC_OK);
+	if (f != NULL) {
+		int rc = flasher_read(f, 0, 1 * MB, collect_sink, &c, &cause);
+
+		T_EQ_INT(rc, RC_ERR_GONE);
+		T_CONTAINS(cause, "cable");
+		T_TRUE(c.next < 1 * MB);
+		T_EQ_INT(c.next % FLASHER_REGION, 0);
+		T_EQ_MEM(c.buf, init, c.next);
+		flasher_close(f);
+	}
+	free(cause);
+	sim_stop(&s);
+	free(init);
+	free(c.buf);
+}
+
+/* Cancels from another thread after a while. */
+struct canceller {
+	atomic_bool *flag;
+	int ms;
+};
+
+static void *
+cancel_later(void *arg)
+{
+	struct canceller *c = arg;
+
+	clock_sleep_ms(c->ms);
+	atomic_store(c->flag, 1);
+	return NULL;
+}
+
+static void
+test_read_cancel(void)
+{
+	static const char *const ex[] = { "--speed", "real", NULL };
+	struct sim s;
+	struct flasher *f = NULL;
+	struct collect c = { malloc(1 * MB), 0, 1 * MB, 0, 0 };
+	atomic_bool flag = 0;
+	char *cause = NULL;
+
+	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
+	T_EQ_INT(fl_open(&s, &f, 115200, 0, NULL, &flag), RC_OK);
+	if (f != NULL) {
+		struct canceller cc = { &flag, 300 };
+		pthread_t th;
+
+		pthread_create(&th, NULL, cancel_later, &cc);
+		T_EQ_INT(flasher_read(f, 0, 1 * MB, collect_sink, &c, &cause), RC_ERR_CANCEL);
+		pthread_join(th, NULL);
+		T_CONTAINS(cause, "cancelled");
+		flasher_close(f);
+	}
+	free(cause);
+	free(c.buf);
+	sim_stop(&s);
+}
+
+/* --- write, verify ---------------------------------------------------------------------- */
+
+/* 1 MB shaped like a stock Sonoff dump: code and data in the first half, the rest erased, a
+ * few scattered config sectors near the end. */
+static uint8_t *
+sonoff_image(void)
+{
+	uint8_t *img = malloc(1 * MB);
+
+	memset(img, 0xFF, 1 * MB);
+	for (uint32_t i = 0; i < 0x80000; i++)
+		img[i] = (uint8_t)((i % 97 < 60) ? "espdesk sonoff basic firmware "[i % 30] : rnd());
+	fill_random(img + 0xFB000, 0x1000);
+	img[0xFC000] = 0x05;
+	return img;
+}
+
+static void
+write_case(int baud, const char *const *extra)
+{
+	uint8_t *img = sonoff_image(), *flash;
+	struct flasher_write_result res;
+	struct sim s;
+	struct flasher *f = NULL;
+	struct evlog log;
+	char *cause = NULL;
+	int rc;
+
+	memset(&log, 0, sizeof log);
+	T_TRUE(sim_start(&s, 1 * MB, NULL, extra) == 0);
+	T_EQ_INT(fl_open(&s, &f, baud, 0, &log, NULL), RC_OK);
+	if (f != NULL) {
+		rc = flasher_write(f, 0, img, 1 * MB, NULL, &res, &cause);
+		T_EQ_INT(rc, RC_OK);
+		if (rc < 0)
+			printf("# %s\n", cause);
+		T_TRUE(res.verified);
+		/* The erased half was already 0xFF on the blank chip: skipped. */
+		T_TRUE(res.skipped >= 0x70000);
+		T_EQ_INT(res.written + res.skipped, 1 * MB);
+		T_FALSE(res.patched);
+		/* Writing the same again: nothing left to write. */
+		rc = flasher_write(f, 0, img, 1 * MB, NULL, &res, &cause);
+		T_EQ_INT(rc, RC_OK);
+		T_EQ_INT(res.written, 0);
+		T_EQ_INT(res.skipped, 1 * MB);
+		T_TRUE(res.verified);
+		T_EQ_INT(flasher_verify(f, 0, img, 1 * MB, NULL, &cause), RC_OK);
+	}
+	fl_done(f);
+	flash = sim_flash(&s);
+	T_TRUE(flash != NULL);
+	if (flash != NULL)
+		T_EQ_MEM(flash, img, 1 * MB);
+	free(flash);
+	free(cause);
+	sim_stop(&s);
+	free(img);
+}
+
+static void test_write_1mb_115200(void) { write_case(115200, NULL); }
+static void test_write_1mb_921600(void) { write_case(921600, NULL); }
+
+static void
+test_write_latency(void)
+{
+	static const char *const ex[] = { "--usb-latency", "16", NULL };
+
+	write_case(921600, ex);
+}
+
+static void
+test_write_faults(void)
+{
+	static const char *const ex[] = { "--faults", "corrupt=0.00002,drop=0.00001", "--seed", "3",
+		NULL };
+	uint8_t *img = sonoff_image(), *flash;
+	struct flasher_write_result res;
+	struct sim s;
+	struct flasher *f = NULL;
+	char *cause = NULL;
+	int rc;
+
+	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
+	T_EQ_INT(fl_open(&s, &f, 921600, 0, NULL, NULL), RC_OK);
+	if (f != NULL) {
+		rc = flasher_write(f, 0, img, 1 * MB, NULL, &res, &cause);
+		fl_done(f);
+		flash = sim_flash(&s);
+		T_TRUE(flash != NULL);
+		if (rc == RC_OK) {
+			/* Reported verified: it must be so. */
+			T_TRUE(res.verified);
+			T_TRUE(flash != NULL && memcmp(flash, img, 1 * MB) == 0);
+		} else {
+			printf("# write failed as allowed: %s\n", cause);
+			T_FALSE(res.verified);
+		}
+		free(flash);
+	}
+	free(cause);
+	sim_stop(&s);
+	free(img);
+}
+
+static void
+test_write_header_patch(void)
+{
+	uint8_t img[0x2000], *flash;
+	struct flasher_write_result res;
+	struct flasher_hdr dout_1mb = { 3, 2, -1 };
+	struct sim s;
+	struct flasher *f = NULL;
+	char *cause = NULL;
+	size_t pos = 8;
+	uint8_t ck = 0xEF;
+
+	/* A valid v1 image (§12.1-12.3): E9, 1 segment, QIO, 512KB/40m. */
+	memset(img, 0, sizeof img);
+	img[0] = 0xE9; img[1] = 1; img[2] = 0; img[3] = 0;
+	wr_le32(img + 4, 0x40100004);
+	wr_le32(img + 8, 0x40100000);
+	wr_le32(img + 12, 0x100);
+	pos = 16;
+	for (int i = 0; i < 0x100; i++) {
+		img[pos] = (uint8_t)i;
+		ck ^= img[pos++];
+	}
+	while (pos % 16 != 15)
+		img[pos++] = 0;
+	img[pos++] = ck;
+	T_TRUE(sim_start(&s, 1 * MB, NULL, NULL) == 0);
+	T_EQ_INT(fl_open(&s, &f, 0, 0, NULL, NULL), RC_OK);
+	if (f != NULL) {
+		T_EQ_INT(flasher_write(f, 0, img, pos, &dout_1mb, &res, &cause), RC_OK);
+		T_TRUE(res.patched);
+		T_EQ_HEX(res.params, 0x0320);
+		/* Not at 0x0: never patched. */
+		T_EQ_INT(flasher_write(f, 0x10000, img, pos, &dout_1mb, &res, &cause), RC_OK);
+		T_FALSE(res.patched);
+		/* verify with the same options passes; without them it fails. */
+		T_EQ_INT(flasher_verify(f, 0, img, pos, &dout_1mb, &cause), RC_OK);
+		free(cause);
+		cause = NULL;
+		T_EQ_INT(flasher_verify(f, 0, img, pos, NULL, &cause), RC_ERR_VERIFY);
+		T_CONTAINS(cause, "0x0");
+	}
+	fl_done(f);
+	flash = sim_flash(&s);
+	T_TRUE(flash != NULL);
+	if (flash != NULL) {
+		T_EQ_HEX(flash[2], 0x03);
+		T_EQ_HEX(flash[3], 0x20);
+		T_EQ_MEM(flash + 4, img + 4, pos - 4);
+		T_EQ_MEM(flash + 0x10000, img, pos);
+		/* pos was a multiple of 16: no padding beyond it. */
+		T_EQ_HEX(flash[pos], 0xFF);
+	}
+	free(flash);
+	free(cause);
+	sim_stop(&s);
+}
+
+static void
+test_write_refusals(void)
+{
+	uint8_t img[16] = { 1 };
+	struct flasher_write_result res;
+	struct sim s;
+	struct flasher *f = NULL;
+	char *cause = NULL;
+
+	T_TRUE(sim_start(&s, 1 * MB, NULL, NULL) == 0);
+	T_EQ_INT(fl_open(&s, &f, 0, 0, NULL, NULL), RC_OK);
+	if (f != NULL) {
+		T_EQ_INT(flasher_write(f, 0, img, 0, NULL, &res, &cause), RC_ERR_ARG);
+		T_CONTAINS(cause, "empty");
+		free(cause);
+		T_EQ_INT(flasher_write(f, 0xFF000, img, 0x1001, NULL, &res, &cause), RC_ERR_ARG);
+		T_CONTAINS(cause, "past the end");
+	}
+	fl_done(f);
+	free(cause);
+	sim_stop(&s);
+}
+
+static void
+test_verify_mismatch(void)
+{
+	uint8_t *init = malloc(1 * MB), *file = malloc(0x20000);
+	struct sim s;
+	struct flasher *f = NULL;
+	char *cause = NULL;
+
+	fill_random(init, 1 * MB);
+	memcpy(file, init + 0x40000, 0x20000);
+	file[0x13456] ^= 1;
+	T_TRUE(sim_start(&s, 1 * MB, init, NULL) == 0);
+	T_EQ_INT(fl_open(&s, &f, 0, 0, NULL, NULL), RC_OK);
+	if (f != NULL) {
+		T_EQ_INT(flasher_verify(f, 0x40000, init + 0x40000, 0x20000, NULL, &cause), RC_OK);
+		T_EQ_INT(flasher_verify(f, 0x40000, file, 0x20000, NULL, &cause), RC_ERR_VERIFY);
+		T_CONTAINS(cause, "0x53000");
+	}
+	fl_done(f);
+	free(cause);
+	sim_stop(&s);
+	free(init);
+	free(file);
+}
+
+/* --- ROM only --------------------------------------------------------------------------- */
+
+static void
+test_rom_write_erase_bug(void)
+{
+	uint8_t *init = malloc(1 * MB), data[128], *flash;
+	struct flasher_write_result res;
+	struct sim s;
+	struct flasher *f = NULL;
+	struct evlog log;
+	char *cause = NULL;
+	int rc;
+
+	memset(&log, 0, sizeof log);
+	fill_random(init, 1 * MB);
+	fill_random(data, sizeof data);
+	T_TRUE(sim_start(&s, 1 * MB, init, NULL) == 0);
+	T_EQ_INT(fl_open(&s, &f, 921600, 1, &log, NULL), RC_OK);
+	if (f != NULL) {
+		T_FALSE(flasher_info(f)->stub);
+		T_EQ_INT(flasher_info(f)->baud, 115200);  /* the ROM cannot change baud (§1) */
+		/* init data at 0xFC000 (§7.3 row): the ROM also wipes 0xFD000. */
+		rc = flasher_write(f, 0xFC000, data, sizeof data, NULL, &res, &cause);
+		T_EQ_INT(rc, RC_OK);
+		T_FALSE(res.verified);
+		T_CONTAINS(log.last_notice, "0xfd000..0xfdfff");
+		/* ROM-only: no read, no MD5, no verify. */
+		T_EQ_INT(flasher_verify(f, 0xFC000, data, sizeof data, NULL, &cause), RC_ERR_NOTSUP);
+		T_CONTAINS(cause, "Nothing was verified");
+		free(cause);
+		cause = NULL;
+		/* An odd single sector cannot be erased exactly by the ROM: refused. */
+		T_EQ_INT(flasher_erase_region(f, 0x3000, 0x1000, &cause), RC_ERR_NOTSUP);
+		free(cause);
+		cause = NULL;
+		/* Two sectors inside a block: exact (§7.3 row 0x0/0x2000). */
+		T_EQ_INT(flasher_erase_region(f, 0x20000, 0x2000, &cause), RC_OK);
+	}
+	fl_done(f);
+	flash = sim_flash(&s);
+	T_TRUE(flash != NULL);
+	if (flash != NULL) {
+		T_EQ_MEM(flash + 0xFC000, data, sizeof data);
+		for (uint32_t a = 0xFC000 + sizeof data; a < 0xFE000; a++)
+			if (flash[a] != 0xFF) {
+				T_CHECK_(0, "0x%x is 0x%02x, expected 0xFF (erased)", a, flash[a]);
+				break;
+			}
+		T_EQ_MEM(flash + 0xFE000, init + 0xFE000, 0x2000);
+		T_EQ_MEM(flash + 0xFB000, init + 0xFB000, 0x1000);
+		T_EQ_MEM(flash + 0x1F000, init + 0x1F000, 0x1000);
+		T_EQ_HEX(flash[0x20000], 0xFF);
+		T_EQ_HEX(flash[0x21FFF], 0xFF);
+		T_EQ_MEM(flash + 0x22000, init + 0x22000, 0x1000);
+	}
+	free(flash);
+	free(cause);
+	sim_stop(&s);
+	free(init);
+}
+
+static void
+test_rom_write_image(void)
+{
+	uint8_t *init = malloc(1 * MB), *img = malloc(0x23000), *flash;
+	struct flasher_write_result res;
+	struct sim s;
+	struct flasher *f = NULL;
+	char *cause = NULL;
+
+	fill_random(init, 1 * MB);
+	fill_random(img, 0x23000);
+	T_TRUE(sim_start(&s, 1 * MB, init, NULL) == 0);
+	T_EQ_INT(fl_open(&s, &f, 0, 1, NULL, NULL), RC_OK);
+	if (f != NULL) {
+		/* 0x1000 + 0x23000: 35 sectors from sector 1, N >= 2H: exact (§7.2). */
+		T_EQ_INT(flasher_write(f, 0x1000, img, 0x23000 - 5, NULL, &res, &cause), RC_OK);
+		T_FALSE(res.verified);
+	}
+	fl_done(f);
+	flash = sim_flash(&s);
+	T_TRUE(flash != NULL);
+	if (flash != NULL) {
+		T_EQ_MEM(flash + 0x1000, img, 0x23000 - 5);
+		T_EQ_MEM(flash, init, 0x1000);
+		T_EQ_MEM(flash + 0x24000, init + 0x24000, 0x1000);
+	}
+	free(flash);
+	free(cause);
+	sim_stop(&s);
+	free(init);
+	free(img);
+}
+
+/* --- erase ------------------------------------------------------------------------------ */
+
+static void
+test_erase_stub(void)
+{
+	uint8_t *init = malloc(2 * MB), *flash;
+	struct sim s;
+	struct flasher *f = NULL;
+	char *cause = NULL;
+
+	fill_random(init, 2 * MB);
+	T_TRUE(sim_start(&s, 2 * MB, init, NULL) == 0);
+	T_EQ_INT(fl_open(&s, &f, 0, 0, NULL, NULL), RC_OK);
+	if (f != NULL) {
+		T_EQ_INT(flasher_erase_region(f, 0x13000, 0x1000, &cause), RC_OK);
+		T_EQ_INT(flasher_erase_region(f, 0x13001, 0x1000, &cause), RC_ERR_ARG);
+		free(cause);
+		cause = NULL;
+	}
+	fl_done(f);
+	flash = sim_flash(&s);
+	T_TRUE(flash != NULL);
+	if (flash != NULL) {
+		T_EQ_MEM(flash + 0x12000, init + 0x12000, 0x1000);
+		T_EQ_HEX(flash[0x13000], 0xFF);
+		T_EQ_HEX(flash[0x13FFF], 0xFF);
+		T_EQ_MEM(flash + 0x14000, init + 0x14000, 0x1000);
+	}
+	free(flash);
+	/* The whole chip. */
+	sim_stop(&s);
+	T_TRUE(sim_start(&s, 2 * MB, init, NULL) == 0);
+	T_EQ_INT(fl_open(&s, &f, 0, 0, NULL, NULL), RC_OK);
+	if (f != NULL)
+		T_EQ_INT(flasher_erase_chip(f, &cause), RC_OK);
+	fl_done(f);
+	flash = sim_flash(&s);
+	T_TRUE(flash != NULL);
+	if (flash != NULL) {
+		size_t i = 0;
+
+		while (i < 2 * MB && flash[i] == 0xFF)
+			i++;
+		T_EQ_HEX(i, 2 * MB);
+	}
+	free(flash);
+	free(cause);
+	sim_stop(&s);
+	free(init);
+}
+
+static void
+test_erase_power_loss(void)
+{
+	static const char *const ex[] = { "--faults", "power-loss=erase", NULL };
+	struct sim s;
+	struct flasher *f = NULL;
+	char *cause = NULL;
+
+	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
+	T_EQ_INT(fl_open(&s, &f, 0, 0, NULL, NULL), RC_OK);
+	if (f != NULL) {
+		int rc = flasher_erase_chip(f, &cause);
+
+		T_TRUE(rc == RC_ERR_TIMEOUT || rc == RC_ERR_GONE);
+		T_CONTAINS(cause, "erasing");
+		flasher_close(f);
+	}
+	free(cause);
+	sim_stop(&s);
+}
+
+/* --- connect ---------------------------------------------------------------------------- */
+
+static void
+test_connect_not_in_download_mode(void)
+{
+	static const char *const ex[] = { "--faults", "stuck-gpio0", NULL };
+	struct sim s;
+	struct flasher *f = NULL;
+	struct flasher_opts o;
+	char *cause = NULL;
+
+	/* GPIO0 stuck high: the chip boots from flash and never answers SYNC. */
+	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
+	sim_ctl(&s, "power cycle");
+	memset(&o, 0, sizeof o);
+	o.port = s.pty;
+	o.before = FLASHER_BEFORE_DEFAULT;
+	o.connect_ms = 1500;
+	T_EQ_INT(flasher_open(&o, &f, &cause), RC_ERR_TIMEOUT);
+	T_CONTAINS(cause, "timed out waiting for packet header");
+	T_CONTAINS(cause, "--before manual");
+	T_TRUE(f == NULL);
+	free(cause);
+	sim_stop(&s);
+}
+
+struct opener {
+	struct flasher_opts o;
+	struct flasher *f;
+	int rc;
+	char *cause;
+};
+
+static void *
+open_thread(void *arg)
+{
+	struct opener *op = arg;
+
+	op->rc = flasher_open(&op->o, &op->f, &op->cause);
+	return NULL;
+}
+
+static void
+waiting_cb(void *arg, const struct flasher_event *ev)
+{
+	atomic_int *waits = arg;
+
+	if (ev->phase == FLASHER_PH_WAITING)
+		atomic_fetch_add(waits, 1);
+}
+
+static void
+test_connect_manual(void)
+{
+	static const char *const ex[] = { "--off", "--no-autoreset", NULL };
+	struct sim s;
+	struct opener op;
+	atomic_int waits = 0;
+	pthread_t th;
+
+	/* A Sonoff: unpowered at first; the user holds the button and plugs it in. */
+	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
+	memset(&op, 0, sizeof op);
+	op.o.port = s.pty;
+	op.o.before = FLASHER_BEFORE_MANUAL;
+	op.o.after = FLASHER_AFTER_HARD_RESET;
+	op.o.cb = waiting_cb;
+	op.o.cb_arg = &waits;
+	op.o.connect_ms = 20000;
+	pthread_create(&th, NULL, open_thread, &op);
+	clock_sleep_ms(1500);
+	T_TRUE(atomic_load(&waits) >= 1);
+	T_CONTAINS(sim_ctl(&s, "gpio0 down"), "ok");
+	T_CONTAINS(sim_ctl(&s, "power on"), "ok");
+	clock_sleep_ms(200);
+	T_CONTAINS(sim_ctl(&s, "gpio0 up"), "ok");
+	pthread_join(th, NULL);
+	T_EQ_INT(op.rc, RC_OK);
+	if (op.rc != RC_OK)
+		printf("# %s\n", op.cause);
+	if (op.f != NULL) {
+		char *cause = NULL;
+
+		T_EQ_STR(flasher_info(op.f)->chip, "ESP8266EX");
+		T_EQ_INT(flasher_finish(op.f, &cause), RC_OK);
+		free(cause);
+		flasher_close(op.f);
+	}
+	free(op.cause);
+	sim_stop(&s);
+}
+
+static void
+test_connect_manual_cancel(void)
+{
+	static const char *const ex[] = { "--off", NULL };
+	struct sim s;
+	struct opener op;
+	atomic_bool flag = 0;
+	struct canceller cc = { &flag, 700 };
+	pthread_t th;
+
+	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
+	memset(&op, 0, sizeof op);
+	op.o.port = s.pty;
+	op.o.before = FLASHER_BEFORE_MANUAL;
+	op.o.cancel = &flag;
+	pthread_create(&th, NULL, cancel_later, &cc);
+	op.rc = flasher_open(&op.o, &op.f, &op.cause);
+	pthread_join(th, NULL);
+	T_EQ_INT(op.rc, RC_ERR_CANCEL);
+	T_TRUE(op.f == NULL);
+	free(op.cause);
+	sim_stop(&s);
+}
+
+int
+main(void)
+{
+	static const struct { void (*fn)(void); const char *name; } cases[] = {
+#define C(x) { x, #x }
+		C(test_ident_esp8266_4mb), C(test_ident_esp8285_1mb),
+		C(test_read_1mb_115200), C(test_read_2mb_921600), C(test_read_4mb_latency),
+		C(test_read_16mb_part), C(test_read_faults_corrupt), C(test_read_faults_drop),
+		C(test_read_cable_pulled), C(test_read_cancel),
+		C(test_write_1mb_115200), C(test_write_1mb_921600), C(test_write_latency),
+		C(test_write_faults), C(test_write_header_patch), C(test_write_refusals),
+		C(test_verify_mismatch), C(test_rom_write_erase_bug), C(test_rom_write_image),
+		C(test_erase_stub), C(test_erase_power_loss),
+		C(test_connect_not_in_download_mode), C(test_connect_manual),
+		C(test_connect_manual_cancel),
+#undef C
+	};
+	const char *only = getenv("FLASHER_TEST");
+
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (only != NULL && strstr(cases[i].name, only) == NULL)
+			continue;
+		if (!have_sim(cases[i].name))
+			continue;
+		t_begin_();
+		cases[i].fn();
+		t_end_(cases[i].name);
+	}
+	return t_done();
+}
