@@ -59,13 +59,15 @@ struct stub {
 
 	/* SLIP receive: the frame being decoded. */
 	uint8_t rx_state;
-	uint32_t rx_len;        /* bytes of the frame so far (may exceed STUB_FRAME_MAX: oversize) */
+	uint32_t rx_len;        /* bytes of the frame so far (STUB_FRAME_MAX + 1: oversize) */
+	/* 4-byte aligned (it follows a u32), so a FLASH_DATA payload at +24 is word aligned. */
 	uint8_t frame[STUB_FRAME_MAX];
 
 	uint32_t baud;          /* last known UART baud (0 until a CHANGE_BAUDRATE) */
 
 	/* Flash write session (FLASH_BEGIN / FLASH_DEFL_BEGIN). */
 	uint8_t in_flash_mode, compressed, last_error;
+	uint8_t overflow;             /* inflate produced more than the session's size */
 	uint32_t next_write;          /* flash address of the next byte */
 	uint32_t remaining;           /* uncompressed bytes still expected */
 	uint32_t remaining_compressed;

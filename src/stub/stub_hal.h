@@ -83,7 +83,7 @@ struct stub_hal {
 	 * reset_to_rom: FLASH_END(0) / FLASH_DEFL_END(0) after the reply, a software reset, which
 	 *   comes back up in the UART download loader (protocol.md §4.3).
 	 * mem_jump: MEM_END with a non-zero entry, after the reply: jump to entry. Optional; NULL
-	 *   means MEM_END only replies.
+	 *   means MEM_END only replies. If it returns, the stub goes on handling commands.
 	 */
 	void (*run_user_code)(void *ctx);
 	void (*reset_to_rom)(void *ctx);
