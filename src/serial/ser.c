@@ -160,11 +160,12 @@ ser_get_baud(const struct ser *s)
 }
 
 /*
- * Names the processes that have path open, from /proc/PID/fd, as "picocom (pid 123)"; NULL if
- * none can be seen (other users' processes are unreadable without privileges).
+ * Names the processes that have path open, from /proc/PID/fd, as "picocom (pid 123)", leaving
+ * out pid `except` (0: none); NULL if none can be seen (other users' processes are unreadable
+ * without privileges).
  */
 static char *
-ser_holders(const char *path)
+ser_holders(const char *path, pid_t except)
 {
 	char real[PATH_MAX], link[PATH_MAX], fdpath[PATH_MAX], out[512] = "";
 	struct dirent *pe, *fe;
@@ -177,7 +178,7 @@ ser_holders(const char *path)
 	if ((proc = opendir("/proc")) == NULL)
 		return NULL;
 	while ((pe = readdir(proc)) != NULL) {
-		if (!isdigit((unsigned char)pe->d_name[0]))
+		if (!isdigit((unsigned char)pe->d_name[0]) || atoi(pe->d_name) == (int)except)
 			continue;
 		snprintf(fdpath, sizeof fdpath, "/proc/%s/fd", pe->d_name);
 		if ((fds = opendir(fdpath)) == NULL)
@@ -215,7 +216,7 @@ ser_holders(const char *path)
 static int
 ser_busy(const char *path, char **cause)
 {
-	char *who = ser_holders(path);
+	char *who = ser_holders(path, 0);
 
 	if (who != NULL)
 		*cause = xfmt("%s is busy: it is open in %s; close that program (or wait for it to "
@@ -318,8 +319,20 @@ ser_open_tty(struct ser *s, const char *path, int baud, char **cause)
 		log_warn("serial: more than %d ports open; %s will not be restored on exit", SER_MAX_OPEN, path);
 
 	rc = RC_ERR_NOTSUP;
-	if (realpath(path, real) != NULL && ser_is_hardware(real))
+	if (realpath(path, real) != NULL && ser_is_hardware(real)) {
+		/* A program that neither locks nor sets TIOCEXCL (cat, screen, ModemManager's probe)
+		 * would still fight us for the bytes of a real adapter: refuse while one has it open.
+		 * Not for ptys, whose other end (the simulator) may keep a slave fd open on purpose. */
+		char *who = ser_holders(real, getpid());
+
+		if (who != NULL) {
+			*cause = xfmt("%s is busy: it is open in %s; close that program and run again",
+			    path, who);
+			free(who);
+			return RC_ERR_BUSY;
+		}
 		rc = ser_sp_setup(s, real, baud, cause);
+	}
 	if (rc == RC_ERR_NOTSUP) {
 		s->kind = SER_KIND_TTY;
 		rc = ser_tty_setup(s, baud, cause);
