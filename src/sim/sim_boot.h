@@ -58,6 +58,7 @@ enum sim_boot_next {
 	SIM_NEXT_APP_LOOP,   /* the application runs: repeat loop[] forever */
 };
 
+/* A step with len 0 is a pure delay (e.g. the silent wait before a hardware watchdog reset). */
 struct sim_step {
 	uint32_t delay_us;   /* time before the first byte of this step leaves the chip */
 	uint32_t baud;       /* the chip's UART baud for this step (74880, 115200, ...) */
@@ -71,7 +72,7 @@ struct sim_boot_plan {
 	enum sim_boot_next next;
 	enum sim_rst_cause next_rst_cause; /* for SIM_NEXT_RESET */
 	struct sim_step *loop;             /* for SIM_NEXT_APP_LOOP, played repeatedly */
-	size_t nloop;
+	size_t nloop;                      /* may be 0: the application runs silently forever */
 	uint32_t app_baud;                 /* the application's baud, 0 if none ran */
 };
 
