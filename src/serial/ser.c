@@ -167,8 +167,9 @@ ser_get_baud(const struct ser *s)
 static char *
 ser_holders(const char *path, pid_t except)
 {
-	char real[PATH_MAX], link[PATH_MAX], fdpath[PATH_MAX], out[512] = "";
+	char real[PATH_MAX], link[PATH_MAX], fdpath[PATH_MAX], out[512] = "", comm[64];
 	struct dirent *pe, *fe;
+	FILE *f;
 	DIR *proc, *fds;
 	size_t n = 0;
 	ssize_t k;
@@ -193,9 +194,7 @@ ser_holders(const char *path, pid_t except)
 			link[k] = '\0';
 			if (strcmp(link, real) != 0)
 				continue;
-			char comm[64] = "?";
-			FILE *f;
-
+			strcpy(comm, "?");
 			snprintf(fdpath, sizeof fdpath, "/proc/%s/comm", pe->d_name);
 			if ((f = fopen(fdpath, "r")) != NULL) {
 				if (fgets(comm, sizeof comm, f) != NULL)
