@@ -195,6 +195,16 @@ flasher_finish(struct flasher *f, char **cause)
 			flasher_notice(f, "this board cannot be reset from the port: power-cycle it "
 			    "(with GPIO0 released) to start the firmware");
 			rc = RC_OK;
+		} else if (rc == RC_OK) {
+			/* Did it boot the firmware? The ROM banner's boot mode says (§11.5). */
+			int mode = flasher_conn_watch_boot(f, 400);
+
+			if (mode == 1)
+				flasher_notice(f, "the chip restarted in download mode (boot mode 1), not "
+				    "the firmware: GPIO0 is held low (a stuck button or a wiring fault). "
+				    "Release it and power-cycle the board");
+			f->info.stub = 0;
+			return RC_OK;
 		}
 		break;
 	case FLASHER_AFTER_SOFT_RESET:

@@ -69,6 +69,40 @@ flasher_conn_hard_reset(struct flasher *f)
 	return lines(f, 0, 0, 0);
 }
 
+int
+flasher_conn_watch_boot(struct flasher *f, int ms)
+{
+	char text[2048];
+	size_t len = 0;
+	int64_t end = clock_now_ms() + ms;
+	/* The ROM prints its banner at 115200 x 26/40 on a 26 MHz part (§1). */
+	int rom_baud = f->info.xtal_mhz == 40 ? 115200 : 74880;
+	const char *p;
+
+	if (ser_set_baud(f->ser, rom_baud) < 0)
+		return -1;
+	while (len < sizeof text - 1 && clock_left_ms(end) > 0) {
+		int n;
+
+		if (flasher_io_cancelled(f))
+			return -1;
+		n = ser_read(f->ser, text + len, sizeof text - 1 - len, 50);
+		if (n < 0)
+			return -1;
+		len += (size_t)n;
+		text[len] = '\0';
+		if ((p = strstr(text, "boot mode:(")) != NULL && strchr(p, ')') != NULL)
+			break;
+	}
+	text[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == '\0')
+			text[i] = ' ';
+	if ((p = strstr(text, "boot mode:(")) == NULL || p[11] < '0' || p[11] > '7')
+		return -1;
+	return p[11] - '0';
+}
+
 /* One SYNC (§4.1). RC_OK when the loader (or a stub: value 0) answered. */
 static int
 sync_once(struct flasher *f, int *stub_running)

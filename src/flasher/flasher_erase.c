@@ -15,7 +15,9 @@ static int
 erase_fail(struct flasher *f, int rc, char *dc, uint32_t off, uint32_t len, char **cause)
 {
 	if (rc == RC_ERR_DEVICE && dc != NULL)
-		*cause = xfmt("%s: %s while erasing 0x%x..0x%x", f->o.port, dc, off, off + len - 1);
+		*cause = xfmt("%s: %s while erasing 0x%x..0x%x; that area may be partly erased. "
+		    "Power-cycle the board into download mode and erase again; if it fails again the "
+		    "flash may be write-protected or faulty", f->o.port, dc, off, off + len - 1);
 	else if (rc == RC_ERR_TIMEOUT)
 		*cause = xfmt("%s: the chip stopped answering while erasing 0x%x..0x%x (power lost, or "
 		    "a reset); that area may be partly erased. Power-cycle the board into download "

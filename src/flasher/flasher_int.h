@@ -93,6 +93,9 @@ int flasher_conn_step_down(struct flasher *f, const char *why, char **cause);
 /* Checks the link with READ_REG of the magic register, retrying; after a broken stream. */
 int flasher_conn_resync(struct flasher *f, char **cause);
 int flasher_conn_hard_reset(struct flasher *f);
+/* Listens for the ROM banner after a reset (at 74880, or 115200 for a 40 MHz crystal) for at
+ * most ms; returns the first boot-mode digit (1 = UART download, 3 = flash; §11.5) or -1. */
+int flasher_conn_watch_boot(struct flasher *f, int ms);
 
 /* Identity (flasher_ident.c). */
 int flasher_ident_chip(struct flasher *f, char **cause);

@@ -3,7 +3,9 @@
  * time. Every data frame but a region's last must be exactly 0x1000 bytes; each one is
  * acknowledged with the running total; the stub ends with the MD5 of what it read, which must
  * equal the MD5 of what arrived. A region that arrives corrupt, short or late is read again
- * after a resync, at a lower baud after repeated failures. Only verified regions reach the sink.
+ * after a resync, at a lower baud after repeated failures, and in smaller pieces (down to 4 KB,
+ * growing back after clean reads) so that a noisy line still gets through. Only verified data
+ * reaches the sink.
  */
 #include "config.h"
 
@@ -90,7 +92,8 @@ flasher_read(struct flasher *f, uint32_t off, uint32_t len, flasher_sink *sink, 
 {
 	uint8_t *buf;
 	uint64_t done = 0;
-	int rc = RC_OK, fails_here = 0;
+	uint32_t chunk = FLASHER_REGION;
+	int rc = RC_OK, fails_here = 0, good_run = 0;
 
 	*cause = NULL;
 	if (!f->info.stub) {
@@ -114,7 +117,7 @@ flasher_read(struct flasher *f, uint32_t off, uint32_t len, flasher_sink *sink, 
 	flasher_emit(f, FLASHER_PH_READ, 0, len, off, NULL);
 	while (done < len) {
 		uint32_t addr = off + (uint32_t)done;
-		uint32_t n = len - done < FLASHER_REGION ? (uint32_t)(len - done) : FLASHER_REGION;
+		uint32_t n = len - done < chunk ? (uint32_t)(len - done) : chunk;
 		char *why = NULL, *c2 = NULL;
 
 		rc = read_region(f, addr, n, buf, &why);
@@ -127,6 +130,11 @@ flasher_read(struct flasher *f, uint32_t off, uint32_t len, flasher_sink *sink, 
 			}
 			done += n;
 			fails_here = 0;
+			/* Back to full regions once the line behaves again. */
+			if (chunk < FLASHER_REGION && ++good_run >= 4) {
+				chunk *= 2;
+				good_run = 0;
+			}
 			flasher_emit(f, FLASHER_PH_READ, done, len, addr, NULL);
 			continue;
 		}
@@ -136,6 +144,10 @@ flasher_read(struct flasher *f, uint32_t off, uint32_t len, flasher_sink *sink, 
 			break;
 		}
 		fails_here++;
+		good_run = 0;
+		/* A noisy line: smaller regions are likelier to get through whole. */
+		if (chunk > 0x1000)
+			chunk /= 2;
 		log_debug("flasher: region 0x%x: %s (%s)", addr, why ? why : "?", rc_str(rc));
 		flasher_notice(f, "region 0x%06x..0x%06x: %s; reading it again", addr, addr + n - 1,
 		    why ? why : rc_str(rc));

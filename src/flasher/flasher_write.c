@@ -109,7 +109,8 @@ stub_write(struct flasher *f, uint32_t off, const uint8_t *buf, size_t len,
 	size_t nsec = (len + SECTOR - 1) / SECTOR;
 	uint8_t *need = xmalloc(nsec);
 	uint64_t done = 0, total = 0;
-	int rc = RC_OK, fails = 0;
+	uint32_t run_max = RUN_MAX;
+	int rc = RC_OK, fails = 0, good = 0;
 
 	memset(need, 1, nsec);
 	/* Which sectors already hold the right bytes? */
@@ -149,7 +150,7 @@ stub_write(struct flasher *f, uint32_t off, const uint8_t *buf, size_t len,
 			i++;
 			continue;
 		}
-		while (j < nsec && need[j] && (j - i + 1) * SECTOR <= RUN_MAX)
+		while (j < nsec && need[j] && (j - i + 1) * SECTOR <= run_max)
 			j++;
 		addr = off + (uint32_t)(i * SECTOR);
 		n = (uint32_t)((j * SECTOR < len ? j * SECTOR : len) - i * SECTOR);
@@ -173,7 +174,7 @@ stub_write(struct flasher *f, uint32_t off, const uint8_t *buf, size_t len,
 				}
 			}
 			done = d0;
-			if (rc == RC_ERR_CANCEL || rc == RC_ERR_GONE || attempt >= 5) {
+			if (rc == RC_ERR_CANCEL || rc == RC_ERR_GONE || attempt >= 7) {
 				if (rc == RC_ERR_VERIFY)
 					*cause = xfmt("%s: the flash at 0x%x..0x%x still differs from the file "
 					    "after %d writes: the flash may be worn or write-protected", f->o.port,
@@ -199,12 +200,24 @@ stub_write(struct flasher *f, uint32_t off, const uint8_t *buf, size_t len,
 				rc = RC_ERR_TIMEOUT;
 				goto out;
 			}
+			/* Shorter runs on a noisy line: the retry restarts with fewer sectors. */
+			if (run_max > SECTOR * 4) {
+				run_max /= 2;
+				while (j > i + 1 && (j - i) * SECTOR > run_max)
+					j--;
+				n = (uint32_t)((j * SECTOR < len ? j * SECTOR : len) - i * SECTOR);
+				flasher_md5_local(buf + i * SECTOR, n, want);
+			}
 			if (++fails % 2 == 0 && flasher_conn_step_down(f, "writes failed", &c2) < 0) {
 				free(c2);
 				c2 = NULL;
 			}
 		}
 		i = j;
+		if (run_max < RUN_MAX && ++good >= 4) {
+			run_max *= 2;
+			good = 0;
+		}
 	}
 	res->written = (uint32_t)done;
 	res->verified = 1;
