@@ -83,35 +83,41 @@ json_strv(FILE *f, char *const *v, size_t n)
 	fputc(']', f);
 }
 
-/* Prints text wrapped at PC_WIDTH, every line indented by `indent` spaces. */
+/*
+ * Prints prefix, then text wrapped at PC_WIDTH; continuation lines start at column `indent`.
+ * The prefix is padded to `indent` when it is shorter.
+ */
 static void
-wrap(FILE *f, int indent, const char *text)
+wrap(FILE *f, const char *prefix, int indent, const char *text)
 {
 	const char *s = safe(text, 3);
-	int col = 0;
+	int col = (int)strlen(prefix), first = 1;
 
+	fputs(prefix, f);
+	for (; col < indent; col++)
+		fputc(' ', f);
+	while (*s == ' ')
+		s++;
 	while (*s != '\0') {
 		size_t w = strcspn(s, " ");
 
-		if (col > 0 && col + 1 + (int)w > PC_WIDTH) {
-			fputc('\n', f);
-			col = 0;
-		}
-		if (col == 0) {
-			fprintf(f, "%*s", indent, "");
+		if (!first && col + 1 + (int)w > PC_WIDTH) {
+			fprintf(f, "\n%*s", indent, "");
 			col = indent;
-		} else {
+			first = 1;
+		}
+		if (!first) {
 			fputc(' ', f);
 			col++;
 		}
 		fwrite(s, 1, w, f);
 		col += (int)w;
+		first = 0;
 		s += w;
 		while (*s == ' ')
 			s++;
 	}
-	if (col > 0)
-		fputc('\n', f);
+	fputc('\n', f);
 }
 
 static void
@@ -214,29 +220,30 @@ pc_list(struct profile_set *s)
 		free(count);
 		return CLI_EXIT_OK;
 	}
-	printf("  %-16s %-9s %-8s %-4s %s\n", "NAME", "CHIP", "FLASH", "MODE", "DOWNLOAD MODE");
+	printf("  %-17s %-9s %-8s %-4s %s\n", "NAME", "CHIP", "FLASH", "MODE", "DOWNLOAD MODE");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct profile *p = s->v[i];
 
 		count[p->origin]++;
 		copy_cut(name, sizeof name, safe(p->name, 0));
-		if (strlen(name) > 16)
-			strcpy(name + 15, "~");
+		if (strlen(name) > 17)
+			strcpy(name + 16, "~");
 		copy_cut(chip, sizeof chip, safe(chip_short(p), 1));
+		chip[strcspn(chip, " (")] = '\0';  /* "ESP32 (plus CC2652P)" -> "ESP32" */
 		if (strlen(chip) > 9)
 			strcpy(chip + 8, "~");
 		sizes_text(p, sz, sizeof sz);
 		if (p->chip == PROFILE_CHIP_NOT_ESP8266)
 			copy_cut(hint, sizeof hint, p->locked ? "LOCKED: nobody can flash it" :
-			    "not an ESP8266: espdesk cannot flash");
+			    "other chip: espdesk cannot flash");
 		else {
 			copy_cut(hint, sizeof hint, p->mains_live ? "MAINS! " : "");
 			copy_cut(hint + strlen(hint), sizeof hint - strlen(hint),
 			    safe(p->download_hint ? p->download_hint : p->download_mode, 2));
 		}
-		if (strlen(hint) > 36)
-			strcpy(hint + 35, "~");
-		printf("%zu %-16s %-9s %-8s %-4s %s\n", p->origin + 1, name, chip,
+		if (strlen(hint) > 35)
+			strcpy(hint + 34, "~");
+		printf("%zu %-17s %-9s %-8s %-4s %s\n", p->origin + 1, name, chip,
 		    p->chip == PROFILE_CHIP_NOT_ESP8266 ? "-" : sz,
 		    p->chip == PROFILE_CHIP_NOT_ESP8266 ? "-" : profile_mode_str(p->mode), hint);
 	}
@@ -244,8 +251,8 @@ pc_list(struct profile_set *s)
 	for (size_t d = 0; d < s->ndirs; d++) {
 		printf("  %zu = %s (%zu)\n", d + 1, safe(s->dirs[d], 0), count[d]);
 	}
-	printf("Earlier directories override later ones by name. MAINS! = ground tied to mains live.\n"
-	    "'espdesk profiles show NAME' tells everything about one.\n");
+	printf("Earlier directories override later ones, by profile name.\n"
+	    "MAINS! = ground tied to mains live. 'espdesk profiles show NAME' tells all.\n");
 	free(count);
 	return CLI_EXIT_OK;
 }
@@ -349,13 +356,10 @@ json_profile_full(const struct profile *p)
 static void
 show_field(const char *label, const char *text)
 {
-	char line[4200];
-
 	if (text == NULL)
 		return;
-	snprintf(line, sizeof line, "%-14s %s", label, text);
 	/* Continuation lines line up under the value. */
-	wrap(stdout, 0, line);
+	wrap(stdout, label, 15, text);
 }
 
 static void
@@ -366,8 +370,7 @@ show_text(const struct profile *p)
 
 	printf("%s (%s)\n", safe(p->title, 0), safe(p->name, 1));
 	for (size_t i = 0; i < p->nwarnings; i++) {
-		snprintf(buf, sizeof buf, "!! %s", p->warnings[i]);
-		wrap(stdout, 0, buf);
+		wrap(stdout, "!! ", 3, p->warnings[i]);
 	}
 	if (p->chip == PROFILE_CHIP_NOT_ESP8266) {
 		struct profile_detected none = { 0, 0, 0, 0 };
@@ -375,8 +378,7 @@ show_text(const struct profile *p)
 		size_t n = profile_contradictions(p, &none, &m);
 
 		for (size_t i = 0; i < n; i++) {
-			snprintf(buf, sizeof buf, "!! %s", m[i]);
-			wrap(stdout, 0, buf);
+			wrap(stdout, "!! ", 3, m[i]);
 			free(m[i]);
 		}
 		free(m);
@@ -450,16 +452,16 @@ show_text(const struct profile *p)
 		for (size_t i = 0; i < p->nregions; i++) {
 			const struct profile_region *r = &p->regions[i];
 
-			snprintf(buf, sizeof buf, "  0x%06X-0x%06X %-16s %s", (unsigned)r->offset,
-			    (unsigned)(r->offset + r->size - 1), r->name, r->note ? r->note : "");
-			wrap(stdout, 2, buf);
+			snprintf(buf, sizeof buf, "  0x%06X-0x%06X %-16.64s ", (unsigned)r->offset,
+			    (unsigned)(r->offset + r->size - 1), safe(r->name, 0));
+			wrap(stdout, buf, 6, r->note ? r->note : "");
 		}
 	}
 	if (p->ngpios) {
 		printf("gpio:\n");
 		for (size_t i = 0; i < p->ngpios; i++) {
-			snprintf(buf, sizeof buf, "  GPIO%-2d %s", p->gpios[i].pin, p->gpios[i].use);
-			wrap(stdout, 0, buf);
+			snprintf(buf, sizeof buf, "  GPIO%-2d ", p->gpios[i].pin);
+			wrap(stdout, buf, 11, p->gpios[i].use);
 		}
 	}
 	for (size_t i = 0; i < p->nnotes; i++)
@@ -630,7 +632,7 @@ pc_match(struct profile_set *s, int argc, char **argv)
 		}
 		printf("%3d  %-18s %s\n", v[i].score, safe(v[i].p->name, 0), safe(v[i].p->title, 1));
 		for (size_t k = 0; k < v[i].nreasons; k++)
-			wrap(stdout, 9, v[i].reasons[k]);
+			wrap(stdout, "       - ", 9, v[i].reasons[k]);
 	}
 	profile_fits_free(v, n);
 	return rc;

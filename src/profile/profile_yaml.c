@@ -755,8 +755,8 @@ walk_profile(struct pctx *c, const struct ynode *root, struct profile *p)
 		p->header_pins = to_strv(c, v, "header", &p->nheader_pins, 0);
 	p->header_note = opt_str(c, root, "header_note");
 	p->download_hint = opt_str(c, root, "download_hint");
-	if (p->download_hint != NULL && strlen(p->download_hint) > 40)
-		perr(c, get(root, "download_hint"), "'download_hint' is %zu characters; keep it to 40 "
+	if (p->download_hint != NULL && strlen(p->download_hint) > 35)
+		perr(c, get(root, "download_hint"), "'download_hint' is %zu characters; keep it to 35 "
 		    "so the profile table fits 80 columns (the full text goes in download_mode)",
 		    strlen(p->download_hint));
 	if ((v = get(root, "mains_live_ground")) != NULL)
