@@ -34,7 +34,11 @@ struct seg {
 
 enum pending_kind {
 	PEND_NONE, PEND_HW_BOOT, PEND_SOFT_RESET, PEND_RUN_USER, PEND_PLAN_END, PEND_POWER_LOST,
+	PEND_PLAN_RESET,
 };
+/* With --speed fast a crash/watchdog reset loop still takes this long per turn, so it cannot
+ * spin the CPU. */
+#define FAST_RESET_LOOP_US 100000
 
 struct sim_dev {
 	struct sim_dev_config cfg;
@@ -89,7 +93,6 @@ q_clear(struct sim_dev *d)
 		free(d->q[i].data);
 	d->qhead = d->qn = 0;
 	d->line_free = d->now;
-	buf_reset(&d->usb);
 }
 
 static void
@@ -244,7 +247,7 @@ plan_end(struct sim_dev *d)
 		break;
 	case SIM_NEXT_RESET:
 		/* Software/watchdog reset: latched straps stay. */
-		boot(d, d->plan.next_rst_cause, 0);
+		set_pending(d, PEND_PLAN_RESET, d->now + (d->cfg.fast ? FAST_RESET_LOOP_US : 0));
 		break;
 	case SIM_NEXT_APP_LOOP:
 		d->mode = SIM_MODE_APP;
@@ -290,6 +293,9 @@ do_pending(struct sim_dev *d)
 		break;
 	case PEND_POWER_LOST:
 		power_off(d);
+		break;
+	case PEND_PLAN_RESET:
+		boot(d, d->have_plan ? d->plan.next_rst_cause : d->hw_cause, 0);
 		break;
 	}
 }
@@ -657,55 +663,70 @@ deliver(struct sim_dev *d, const uint8_t *p, size_t n, uint32_t baud, uint32_t h
 	free(tmp);
 }
 
+/* Moves the bytes whose last bit has left the chip by d->now into the USB bridge's buffer. */
+static void
+deliver_due(struct sim_dev *d, uint32_t host_baud)
+{
+	while (d->qhead < d->qn) {
+		struct seg *s = &d->q[d->qhead];
+		size_t done;
+
+		if (d->cfg.fast)
+			done = s->t <= d->now ? s->len : 0;
+		else if (s->t >= d->now)
+			done = 0;
+		else {
+			done = (size_t)((uint64_t)(d->now - s->t) * s->baud / 10 / 1000000u);
+			if (done > s->len)
+				done = s->len;
+		}
+		if (done > s->off) {
+			if (buf_len(&d->usb) == 0)
+				d->usb_first = d->now;
+			deliver(d, s->data + s->off, done - s->off, s->baud, host_baud);
+			s->off = done;
+		}
+		if (s->off < s->len)
+			break;
+		free(s->data);
+		d->qhead++;
+	}
+	if (d->qhead == d->qn)
+		d->qhead = d->qn = 0;
+}
+
 void
 sim_dev_run(struct sim_dev *d, int64_t now_us, uint32_t host_baud, struct buf *out)
 {
-	int guard = 0;
+	int64_t target = now_us > d->now ? now_us : d->now;
 
-	advance(d, now_us);
-	for (;;) {
-		int progressed = 0;
+	/* Walk through the due events in time order, so that each happens at its own time. */
+	for (int guard = 0; guard < 10000; guard++) {
+		int64_t step = target;
 
-		/* Bytes whose last bit has left the chip by now. */
-		while (d->qhead < d->qn) {
-			struct seg *s = &d->q[d->qhead];
-			size_t done;
-
-			if (d->cfg.fast)
-				done = s->t <= d->now ? s->len : 0;
-			else if (s->t >= d->now)
-				done = 0;
-			else {
-				done = (size_t)((uint64_t)(d->now - s->t) * s->baud / 10 / 1000000u);
-				if (done > s->len)
-					done = s->len;
-			}
-			if (done > s->off) {
-				if (buf_len(&d->usb) == 0)
-					d->usb_first = d->now;
-				deliver(d, s->data + s->off, done - s->off, s->baud, host_baud);
-				s->off = done;
-				progressed = 1;
-			}
-			if (s->off < s->len)
-				break;
-			free(s->data);
-			d->qhead++;
-		}
+		if (d->pending != PEND_NONE && d->pending_at < step)
+			step = d->pending_at;
+		if (d->mode == SIM_MODE_APP && d->plan.nloop > 0 && d->qhead == d->qn &&
+		    d->loop_next < step)
+			step = d->loop_next;
+		if (step < d->now)
+			step = d->now;
+		d->now = step;
+		if (d->cpu < d->now && d->mode != SIM_MODE_BOOT)
+			d->cpu = d->now;
+		deliver_due(d, host_baud);
 		if (d->pending != PEND_NONE && d->pending_at <= d->now) {
 			do_pending(d);
-			progressed = 1;
+			continue;
 		}
 		if (d->mode == SIM_MODE_APP && d->plan.nloop > 0 && d->loop_next <= d->now &&
 		    d->qhead == d->qn) {
 			app_iteration(d);
-			progressed = 1;
+			continue;
 		}
-		if (!progressed || ++guard > 1000)
+		if (d->now >= target)
 			break;
 	}
-	if (d->qhead == d->qn)
-		d->qhead = d->qn = 0;
 	/* The USB bridge's latency timer. */
 	if (out != NULL && buf_len(&d->usb) > 0 && (d->cfg.fast || d->cfg.usb_latency_ms == 0 ||
 	    buf_len(&d->usb) >= USB_BURST_BYTES ||
@@ -788,6 +809,13 @@ sim_dev_reset(struct sim_dev *d, int64_t now_us)
 {
 	sim_dev_set_en(d, 0, now_us);
 	sim_dev_set_en(d, 1, now_us);
+}
+
+void
+sim_dev_set_lines(struct sim_dev *d, int dtr, int rts, int64_t now_us)
+{
+	sim_dev_set_gpio0_pull(d, dtr && !rts);
+	sim_dev_set_en(d, !(rts && !dtr), now_us);
 }
 
 void sim_dev_set_button(struct sim_dev *d, int pressed) { d->button = pressed != 0; }

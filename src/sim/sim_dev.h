@@ -79,6 +79,10 @@ void sim_dev_reset(struct sim_dev *d, int64_t now_us);               /* pulse EN
 void sim_dev_set_button(struct sim_dev *d, int pressed);             /* GPIO0 button */
 void sim_dev_set_gpio0_pull(struct sim_dev *d, int low);             /* auto-reset transistor */
 void sim_dev_set_strap(struct sim_dev *d, int gpio, int level);      /* gpio 2 or 15 */
+/* The host's modem lines through the NodeMCU two-transistor auto-reset circuit (protocol.md
+ * §11.1): DTR drives GPIO0, RTS drives EN, both active low, and with both asserted (or both
+ * released) neither is pulled. 1 = asserted. */
+void sim_dev_set_lines(struct sim_dev *d, int dtr, int rts, int64_t now_us);
 void sim_dev_set_scenario(struct sim_dev *d, enum sim_scenario s);
 /* A break on the host's TX line (RFC 2217 / tcsendbreak): the device's UART sees 0x00. */
 void sim_dev_host_break(struct sim_dev *d, uint32_t host_baud, int64_t now_us);
