@@ -345,12 +345,44 @@ classify_idf(struct cur *c)
 	return BL_TEXT;
 }
 
-/* Lines that only say a restart is coming. */
+/* Lines that only say a restart is coming: "AT+RST", "Restarting", "rebooting", "ESP.restart".
+ * One pass with a switch: this runs on every line of application chatter. */
 static int
 is_restart(const uint8_t *s, size_t n)
 {
-	return contains(s, n, "AT+RST") || contains(s, n, "estarting") || contains(s, n, "ebooting") ||
-	    contains(s, n, "ESP.restart") || contains(s, n, "ESP.reset");
+	for (size_t i = 0; i + 6 <= n; i++) {
+		switch (s[i]) {
+		case 'A':
+			if (memcmp(s + i, "AT+RST", 6) == 0)
+				return 1;
+			break;
+		case 'E':
+			if (memcmp(s + i, "ESP.re", 6) == 0)
+				return 1;
+			break;
+		case 'R':
+		case 'r':
+			if ((i + 10 <= n && memcmp(s + i + 1, "estarting", 9) == 0) ||
+			    (i + 9 <= n && memcmp(s + i + 1, "ebooting", 8) == 0))
+				return 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The ROM banner's "ets Jan" anywhere in s[from..n), found by its rare 'J'. */
+static const uint8_t *
+find_banner(const uint8_t *s, size_t from, size_t n)
+{
+	const uint8_t *p = s + from, *end = s + n;
+
+	while (p < end && (p = memchr(p, 'J', (size_t)(end - p))) != NULL) {
+		if (p - s >= 4 && end - p >= 3 && memcmp(p - 4, "ets Jan", 7) == 0)
+			return p - 4;
+		p++;
+	}
+	return NULL;
 }
 
 /* Classifies the text at t (m bytes, prefix already skipped). Fills ev->kind and ev->n. */
@@ -730,7 +762,7 @@ end_line(struct bootlog *b, int flags)
 		b->split = 0;
 		return;
 	}
-	if (len > 8 && (hit = memmem(s + 1, len - 1, "ets Jan", 7)) != NULL) {
+	if (len > 8 && (hit = find_banner(s, 5, len)) != NULL) {
 		size_t at = (size_t)(hit - s);
 
 		if (skip_prefix(s, at) < at) {
