@@ -192,7 +192,9 @@ set_add(struct profile_set *s, struct profile *p)
 		return;
 	}
 	if (old != NULL) {
-		p->overrides = xstrdup(old->path);
+		/* The same file reached twice (checked by name and found on the path) is no override. */
+		if (strcmp(old->path, p->path) != 0)
+			p->overrides = xstrdup(old->path);
 		profile_free(old);
 		s->v[oldi] = p;
 		return;
