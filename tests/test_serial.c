@@ -24,6 +24,7 @@
 
 #include "serial/ser.h"
 #include "serial/ser_cli.h"
+#include "serial/ser_telnet.h"
 #include "tap.h"
 
 int tpty_get_speed(int fd, int *ispeed, int *ospeed);
@@ -566,6 +567,40 @@ static const struct step rfc_steps[] = {
 };
 
 static void
+test_telnet_negotiation(void)
+{
+	/* RFC 854: refuse what we do not know, agree once to what we want, never echo a reply to
+	 * our own state. */
+	static const uint8_t in[] = {
+		0xff, 0xfd, 0x18,       /* DO TERMINAL-TYPE (24): not ours */
+		0xff, 0xfb, 0x01,       /* WILL ECHO: not wanted */
+		0xff, 0xfd, 0x00,       /* DO BINARY */
+		0xff, 0xfd, 0x00,       /* DO BINARY again: already agreed, no reply */
+		0xff, 0xfd, 0x2c,       /* DO COM-PORT-OPTION */
+		'a', 0xff, 0xff, 'b',   /* data with an escaped 0xFF */
+		0xff, 0xfa, 0x2c, 0x65, 0x00, 0x01, 0xc2, 0x00, 0xff, 0xf0, /* baud is 115200 */
+	};
+	static const uint8_t want_reply[] = { 0xff, 0xfc, 0x18, 0xff, 0xfe, 0x01, 0xff, 0xfb, 0x00 };
+	struct buf data = BUF_INIT, reply = BUF_INIT;
+	struct ser_telnet t;
+
+	ser_telnet_init(&t);
+	t.we_will[TELNET_OPT_COMPORT] = 1; /* offered already, as the client does on connecting */
+	/* Byte by byte: every split point must work. */
+	for (size_t i = 0; i < sizeof in; i++)
+		ser_telnet_feed(&t, in + i, 1, &data, &reply);
+	T_EQ_INT(buf_len(&data), 3);
+	T_EQ_MEM(buf_head(&data), "a\xff" "b", 3);
+	T_EQ_INT(buf_len(&reply), sizeof want_reply);
+	T_EQ_MEM(buf_head(&reply), want_reply, sizeof want_reply);
+	T_EQ_INT(t.comport, 1);
+	T_EQ_INT(t.baud_acked, 1);
+	T_EQ_INT(t.baud_ack, 115200);
+	buf_free(&data);
+	buf_free(&reply);
+}
+
+static void
 test_rfc2217_client(void)
 {
 	struct server sv = { .steps = rfc_steps, .nsteps = ARRAY_SIZE(rfc_steps) };
@@ -722,6 +757,7 @@ main(void)
 		t_skip("test_permission_denied", "ptys here are open to every user");
 	else
 		T_RUN(test_permission_denied);
+	T_RUN(test_telnet_negotiation);
 	T_RUN(test_rfc2217_client);
 	T_RUN(test_rfc2217_refused);
 	T_RUN(test_list);

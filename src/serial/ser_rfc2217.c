@@ -25,28 +25,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "serial/ser_int.h"
-
-/* Telnet (RFC 854/855) */
-#define T_SE 240
-#define T_NOP 241
-#define T_SB 250
-#define T_WILL 251
-#define T_WONT 252
-#define T_DO 253
-#define T_DONT 254
-#define T_IAC 255
-#define OPT_BINARY 0
-#define OPT_SGA 3
-#define OPT_COMPORT 44
-
-/* RFC 2217 client-to-server commands; the server answers with the same code plus 100. */
-#define CPO_SET_BAUDRATE 1
-#define CPO_SET_DATASIZE 2
-#define CPO_SET_PARITY 3
-#define CPO_SET_STOPSIZE 4
-#define CPO_SET_CONTROL 5
-#define CPO_PURGE_DATA 12
-#define CPO_SERVER 100
+#include "serial/ser_telnet.h"
 
 /* SET-CONTROL values */
 #define CTL_NO_FLOW 1
@@ -61,161 +40,16 @@
 #define RFC_NEGOTIATE_MS 3000
 #define RFC_BAUD_ACK_MS 1000
 
-enum rfc_state { RS_DATA, RS_IAC, RS_OPT, RS_SB, RS_SB_IAC };
-
 struct rfc {
-	enum rfc_state state;
-	uint8_t opt_cmd;
-	uint8_t sb[64];
-	size_t sblen;
+	struct ser_telnet tn;
 	struct buf rx;          /* data decoded from the server, waiting for the caller */
 	struct buf out;         /* escaped data and commands not yet taken by the socket */
-	uint8_t we_will[256];   /* we have said WILL opt */
-	uint8_t we_do[256];     /* we have said DO opt */
-	int comport;            /* 1: server said DO COM-PORT-OPTION; -1: refused; 0: not yet */
-	int baud_acked;
-	uint32_t baud_ack;
-	int gone;
 };
-
-static void
-rfc_cmd(struct rfc *r, uint8_t cmd, uint8_t opt)
-{
-	uint8_t b[3] = { T_IAC, cmd, opt };
-
-	buf_add(&r->out, b, sizeof b);
-}
-
-/* Queues IAC SB COM-PORT-OPTION code payload IAC SE, doubling any 0xFF in the payload. */
-static void
-rfc_sb(struct rfc *r, uint8_t code, const uint8_t *payload, size_t len)
-{
-	uint8_t head[4] = { T_IAC, T_SB, OPT_COMPORT, code }, tail[2] = { T_IAC, T_SE };
-
-	buf_add(&r->out, head, sizeof head);
-	for (size_t i = 0; i < len; i++) {
-		buf_add_byte(&r->out, payload[i]);
-		if (payload[i] == T_IAC)
-			buf_add_byte(&r->out, T_IAC);
-	}
-	buf_add(&r->out, tail, sizeof tail);
-}
 
 static void
 rfc_sb1(struct rfc *r, uint8_t code, uint8_t value)
 {
-	rfc_sb(r, code, &value, 1);
-}
-
-static int
-rfc_wanted(uint8_t opt)
-{
-	return opt == OPT_BINARY || opt == OPT_SGA || opt == OPT_COMPORT;
-}
-
-/* Answers one option command, replying only when our state changes (RFC 854: no loops). */
-static void
-rfc_option(struct rfc *r, uint8_t cmd, uint8_t opt)
-{
-	switch (cmd) {
-	case T_DO:
-		if (opt == OPT_COMPORT)
-			r->comport = 1;
-		if (!rfc_wanted(opt))
-			rfc_cmd(r, T_WONT, opt);
-		else if (!r->we_will[opt]) {
-			r->we_will[opt] = 1;
-			rfc_cmd(r, T_WILL, opt);
-		}
-		break;
-	case T_DONT:
-		if (opt == OPT_COMPORT)
-			r->comport = -1;
-		if (r->we_will[opt]) {
-			r->we_will[opt] = 0;
-			rfc_cmd(r, T_WONT, opt);
-		}
-		break;
-	case T_WILL:
-		if (!rfc_wanted(opt))
-			rfc_cmd(r, T_DONT, opt);
-		else if (!r->we_do[opt]) {
-			r->we_do[opt] = 1;
-			rfc_cmd(r, T_DO, opt);
-		}
-		break;
-	case T_WONT:
-		if (r->we_do[opt]) {
-			r->we_do[opt] = 0;
-			rfc_cmd(r, T_DONT, opt);
-		}
-		break;
-	}
-}
-
-static void
-rfc_subneg(struct rfc *r)
-{
-	if (r->sblen < 2 || r->sb[0] != OPT_COMPORT)
-		return;
-	if (r->sb[1] == CPO_SERVER + CPO_SET_BAUDRATE && r->sblen >= 6) {
-		r->baud_ack = (uint32_t)r->sb[2] << 24 | (uint32_t)r->sb[3] << 16 |
-		    (uint32_t)r->sb[4] << 8 | r->sb[5];
-		r->baud_acked = 1;
-	}
-	log_debug("serial: rfc2217 server command %u (%zu bytes)", r->sb[1], r->sblen);
-}
-
-/* The telnet receive state machine: data bytes to r->rx, commands handled on the way. */
-static void
-rfc_feed(struct rfc *r, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-
-		switch (r->state) {
-		case RS_DATA:
-			if (c == T_IAC)
-				r->state = RS_IAC;
-			else
-				buf_add_byte(&r->rx, c);
-			break;
-		case RS_IAC:
-			r->state = RS_DATA;
-			if (c == T_IAC)
-				buf_add_byte(&r->rx, T_IAC);
-			else if (c >= T_WILL && c <= T_DONT) {
-				r->opt_cmd = c;
-				r->state = RS_OPT;
-			} else if (c == T_SB) {
-				r->sblen = 0;
-				r->state = RS_SB;
-			}
-			/* NOP, GA, DM and the rest carry nothing for a serial port. */
-			break;
-		case RS_OPT:
-			rfc_option(r, r->opt_cmd, c);
-			r->state = RS_DATA;
-			break;
-		case RS_SB:
-			if (c == T_IAC)
-				r->state = RS_SB_IAC;
-			else if (r->sblen < sizeof r->sb)
-				r->sb[r->sblen++] = c;
-			break;
-		case RS_SB_IAC:
-			if (c == T_IAC) {
-				if (r->sblen < sizeof r->sb)
-					r->sb[r->sblen++] = c;
-				r->state = RS_SB;
-			} else {
-				/* IAC SE ends it; anything else is a broken peer: end it anyway. */
-				rfc_subneg(r);
-				r->state = RS_DATA;
-			}
-			break;
-		}
-	}
+	ser_telnet_sb(&r->out, code, &value, 1);
 }
 
 /* Sends what r->out holds, as far as the socket takes it now. */
@@ -233,7 +67,6 @@ rfc_push(struct ser *s)
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			break;
-		r->gone = 1;
 		return ser_fail(s, RC_ERR_GONE, "%s: the connection to the RFC 2217 server broke (%s); "
 		    "is the server still running?", s->name, n == 0 ? "closed" : strerror(errno));
 	}
@@ -250,12 +83,12 @@ rfc_recv(struct ser *s)
 
 	n = recv(s->fd, tmp, sizeof tmp, MSG_DONTWAIT);
 	if (n > 0) {
-		rfc_feed(r, tmp, (size_t)n);
+		/* Negotiation answers go to r->out, behind anything already queued there. */
+		ser_telnet_feed(&r->tn, tmp, (size_t)n, &r->rx, &r->out);
 		return (int)n;
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return 0;
-	r->gone = 1;
 	return ser_fail(s, RC_ERR_GONE, "%s: the RFC 2217 server closed the connection (%s); is it "
 	    "still running?", s->name, n == 0 ? "end of stream" : strerror(errno));
 }
@@ -292,11 +125,7 @@ rfc_write(struct ser *s, const uint8_t *buf, size_t len)
 		return rc;
 	if (buf_len(&r->out) > 0 || len == 0)
 		return 0;
-	for (size_t i = 0; i < len; i++) {
-		buf_add_byte(&r->out, buf[i]);
-		if (buf[i] == T_IAC)
-			buf_add_byte(&r->out, T_IAC);
-	}
+	ser_telnet_escape(&r->out, buf, len);
 	if ((rc = rfc_push(s)) < 0)
 		return rc;
 	return (int)len;
@@ -304,7 +133,7 @@ rfc_write(struct ser *s, const uint8_t *buf, size_t len)
 
 /* Pumps the connection until done(r) holds or timeout_ms passes. Returns 1, 0 (timeout), or rc. */
 static int
-rfc_wait(struct ser *s, int (*done)(const struct rfc *), int timeout_ms)
+rfc_wait(struct ser *s, int (*done)(const struct ser_telnet *), int timeout_ms)
 {
 	struct rfc *r = s->priv;
 	int64_t deadline = clock_now_ms() + timeout_ms;
@@ -314,7 +143,7 @@ rfc_wait(struct ser *s, int (*done)(const struct rfc *), int timeout_ms)
 	for (;;) {
 		if ((rc = rfc_push(s)) < 0)
 			return rc;
-		if (done(r))
+		if (done(&r->tn))
 			return 1;
 		if (clock_left_ms(deadline) == 0)
 			return 0;
@@ -330,15 +159,15 @@ rfc_wait(struct ser *s, int (*done)(const struct rfc *), int timeout_ms)
 }
 
 static int
-rfc_done_negotiating(const struct rfc *r)
+rfc_done_negotiating(const struct ser_telnet *t)
 {
-	return r->comport != 0;
+	return t->comport != 0;
 }
 
 static int
-rfc_done_baud(const struct rfc *r)
+rfc_done_baud(const struct ser_telnet *t)
 {
-	return r->baud_acked;
+	return t->baud_acked;
 }
 
 static int
@@ -348,17 +177,17 @@ rfc_set_baud(struct ser *s, int baud)
 	uint8_t v[4] = { (uint8_t)(baud >> 24), (uint8_t)(baud >> 16), (uint8_t)(baud >> 8), (uint8_t)baud };
 	int rc;
 
-	r->baud_acked = 0;
-	rfc_sb(r, CPO_SET_BAUDRATE, v, sizeof v);
+	r->tn.baud_acked = 0;
+	ser_telnet_sb(&r->out, CPO_SET_BAUDRATE, v, sizeof v);
 	rc = rfc_wait(s, rfc_done_baud, RFC_BAUD_ACK_MS);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
 		log_warn("serial: %s: the RFC 2217 server did not confirm %d baud within %d ms",
 		    s->name, baud, RFC_BAUD_ACK_MS);
-	else if (r->baud_ack != (uint32_t)baud)
+	else if (r->tn.baud_ack != (uint32_t)baud)
 		return ser_fail(s, RC_ERR_NOTSUP, "%s: the RFC 2217 server set %u baud instead of %d",
-		    s->name, r->baud_ack, baud);
+		    s->name, r->tn.baud_ack, baud);
 	return RC_OK;
 }
 
@@ -551,25 +380,26 @@ ser_rfc2217_open(struct ser *s, const char *url, int baud, char **cause)
 	free(host);
 	free(port);
 	r = xcalloc(1, sizeof *r);
+	ser_telnet_init(&r->tn);
 	buf_init(&r->rx);
 	buf_init(&r->out);
 	s->priv = r;
 	s->be = &ser_rfc2217_backend;
 
-	r->we_will[OPT_BINARY] = r->we_do[OPT_BINARY] = 1;
-	r->we_will[OPT_SGA] = r->we_do[OPT_SGA] = 1;
-	r->we_will[OPT_COMPORT] = 1;
-	rfc_cmd(r, T_WILL, OPT_BINARY);
-	rfc_cmd(r, T_DO, OPT_BINARY);
-	rfc_cmd(r, T_WILL, OPT_SGA);
-	rfc_cmd(r, T_DO, OPT_SGA);
-	rfc_cmd(r, T_WILL, OPT_COMPORT);
+	r->tn.we_will[TELNET_OPT_BINARY] = r->tn.we_do[TELNET_OPT_BINARY] = 1;
+	r->tn.we_will[TELNET_OPT_SGA] = r->tn.we_do[TELNET_OPT_SGA] = 1;
+	r->tn.we_will[TELNET_OPT_COMPORT] = 1;
+	ser_telnet_cmd(&r->out, TELNET_WILL, TELNET_OPT_BINARY);
+	ser_telnet_cmd(&r->out, TELNET_DO, TELNET_OPT_BINARY);
+	ser_telnet_cmd(&r->out, TELNET_WILL, TELNET_OPT_SGA);
+	ser_telnet_cmd(&r->out, TELNET_DO, TELNET_OPT_SGA);
+	ser_telnet_cmd(&r->out, TELNET_WILL, TELNET_OPT_COMPORT);
 	rc = rfc_wait(s, rfc_done_negotiating, RFC_NEGOTIATE_MS);
 	if (rc < 0) {
 		*cause = xstrdup(s->err);
 		return rc;
 	}
-	if (rc == 0 || r->comport < 0) {
+	if (rc == 0 || r->tn.comport < 0) {
 		*cause = xfmt("%s: the server %s COM-PORT-OPTION; is it an RFC 2217 server and not a "
 		    "plain TCP socket?", url, rc == 0 ? "did not agree within 3 s to" : "refuses");
 		return RC_ERR_PROTO;
