@@ -373,9 +373,9 @@ test_ident_esp8285_1mb(void)
 /* --- read ------------------------------------------------------------------------------- */
 
 static void
-read_case(uint32_t size, int baud, const char *const *extra, int faults)
+read_case_n(uint32_t fsize, uint32_t size, int baud, const char *const *extra, int faults)
 {
-	uint8_t *init = malloc(size);
+	uint8_t *init = malloc(fsize);
 	struct collect c = { malloc(size), 0, size, 0, 0 };
 	struct sim s;
 	struct flasher *f = NULL;
@@ -384,11 +384,11 @@ read_case(uint32_t size, int baud, const char *const *extra, int faults)
 	int rc;
 
 	memset(&log, 0, sizeof log);
-	fill_random(init, size);
+	fill_random(init, fsize);
 	/* Bytes the SLIP layer must escape, in runs. */
 	memset(init + 0x1234, 0xC0, 300);
 	memset(init + 0x5678, 0xDB, 300);
-	T_TRUE(sim_start(&s, size, init, extra) == 0);
+	T_TRUE(sim_start(&s, fsize, init, extra) == 0);
 	T_EQ_INT(fl_open(&s, &f, baud, 0, &log, NULL), RC_OK);
 	if (f != NULL) {
 		rc = flasher_read(f, 0, size, collect_sink, &c, &cause);
@@ -413,6 +413,12 @@ read_case(uint32_t size, int baud, const char *const *extra, int faults)
 	sim_stop(&s);
 	free(init);
 	free(c.buf);
+}
+
+static void
+read_case(uint32_t size, int baud, const char *const *extra, int faults)
+{
+	read_case_n(size, size, baud, extra, faults);
 }
 
 static void test_read_1mb_115200(void) { read_case(1 * MB, 115200, NULL, 0); }
@@ -470,7 +476,7 @@ test_read_faults_heavy(void)
 		NULL };
 
 	/* A line this bad may defeat the retries: then the read must fail and say so. */
-	read_case(256 * 1024, 921600, ex, 2);
+	read_case_n(1 * MB, 256 * 1024, 921600, ex, 2);
 }
 
 static void
@@ -990,6 +996,32 @@ test_stuck_gpio0_after_reset(void)
 	sim_stop(&s);
 }
 
+static void
+test_reconnect_running_stub(void)
+{
+	struct sim s;
+	struct flasher *f = NULL;
+
+	/* A session that dies without its --after action leaves the stub at 921600 ... */
+	T_TRUE(sim_start(&s, 1 * MB, NULL, NULL) == 0);
+	T_EQ_INT(fl_open(&s, &f, 0, 0, NULL, NULL), RC_OK);
+	flasher_close(f);
+	f = NULL;
+	/* ... and the next one finds it there instead of failing to sync at 115200. */
+	T_EQ_INT(fl_open(&s, &f, 0, 0, NULL, NULL), RC_OK);
+	if (f != NULL) {
+		T_TRUE(flasher_info(f)->stub);
+		T_EQ_INT(flasher_info(f)->baud, 921600);
+	}
+	fl_done(f);
+	/* After a clean --after no-reset the ROM answers at 115200 again. */
+	T_EQ_INT(fl_open(&s, &f, 115200, 1, NULL, NULL), RC_OK);
+	if (f != NULL)
+		T_FALSE(flasher_info(f)->stub);
+	fl_done(f);
+	sim_stop(&s);
+}
+
 struct opener {
 	struct flasher_opts o;
 	struct flasher *f;
@@ -1094,7 +1126,7 @@ main(void)
 		C(test_verify_mismatch), C(test_rom_write_erase_bug), C(test_rom_write_image),
 		C(test_erase_stub), C(test_erase_power_loss),
 		C(test_connect_not_in_download_mode), C(test_stuck_gpio0_after_reset),
-		C(test_connect_manual),
+		C(test_connect_manual), C(test_reconnect_running_stub),
 		C(test_connect_manual_cancel),
 #undef C
 	};

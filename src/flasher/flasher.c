@@ -226,10 +226,13 @@ flasher_finish(struct flasher *f, char **cause)
 		if (f->info.stub) {
 			uint32_t zero = 0;
 
-			/* FLASH_END(0) makes the stub reset back into the ROM loader (§4.3). */
+			/* FLASH_END(0) makes the stub reset back into the ROM loader (§4.3); it answers
+			 * first, and waiting for that answer makes sure the command got there. */
 			if ((rc = flasher_io_cmd(f, ROM_OP_FLASH_BEGIN, begin0, 4, FLASHER_T_CMD, NULL,
 			    NULL)) == RC_OK)
-				rc = send_only(f, ROM_OP_FLASH_END, &zero, 1);
+				rc = flasher_io_cmd(f, ROM_OP_FLASH_END, &zero, 1, 500, NULL, NULL);
+			if (rc == RC_ERR_TIMEOUT)
+				rc = RC_OK;
 			f->info.stub = 0;
 		}
 		break;

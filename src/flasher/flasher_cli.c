@@ -255,7 +255,7 @@ fl_parse(struct fl_ctx *c, const struct cli_cmd *cmd, int argc, char **argv)
 	c->o.after = FLASHER_AFTER_HARD_RESET;
 	c->last_ph = (enum flasher_phase)-1;
 	c->last_pct = -1;
-	while ((ch = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		int r = cli_common_opt(cmd, ch, optarg), v;
 
 		if (r < 0)

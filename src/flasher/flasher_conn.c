@@ -104,8 +104,8 @@ flasher_conn_watch_boot(struct flasher *f, int ms)
 }
 
 /* One SYNC (§4.1). RC_OK when the loader (or a stub: value 0) answered. */
-static int
-sync_once(struct flasher *f, int *stub_running)
+int
+flasher_conn_sync(struct flasher *f, int *stub_running)
 {
 	uint8_t data[ROM_SYNC_DATA_LEN], pkt[ROM_HDR_LEN + ROM_SYNC_DATA_LEN];
 	struct rom_proto_resp r;
@@ -153,15 +153,27 @@ flasher_conn_connect(struct flasher *f, char **cause)
 		}
 		flasher_emit(f, FLASHER_PH_CONNECT, attempt + 1, 0, 0, NULL);
 		for (int i = 0; i < 5; i++) {
+			/* Without a reset, a stub left running by an earlier session may still be at a
+			 * high baud: the last try of each attempt listens there (the ROM autobauds, so
+			 * a ROM answers too). */
+			int alt = i == 4 && f->o.before != FLASHER_BEFORE_DEFAULT && !manual &&
+			    flasher_plan_baud_top(f->o.baud) > 115200;
+
+			if (alt && ser_set_baud(f->ser, flasher_plan_baud_top(f->o.baud)) < 0)
+				alt = 0;
 			if (manual && clock_now_ms() - last_wait >= 1000) {
 				last_wait = clock_now_ms();
 				flasher_emit(f, FLASHER_PH_WAITING, (uint64_t)(last_wait - start) / 1000, 0, 0,
 				    "waiting for download mode: hold GPIO0 low (on a Sonoff, the button) while "
 				    "you power the board, then release it");
 			}
-			rc = sync_once(f, &stub_running);
+			rc = flasher_conn_sync(f, &stub_running);
+			/* A ROM that answers at the high rate has autobauded to it: stay there. */
+			if (alt && rc != RC_OK)
+				ser_set_baud(f->ser, f->info.baud);
 			if (rc == RC_OK) {
 				f->info.stub = stub_running;
+				f->info.baud = ser_get_baud(f->ser);
 				log_debug("flasher: synced on attempt %u%s", attempt + 1,
 				    stub_running ? " (stub already running)" : "");
 				return RC_OK;

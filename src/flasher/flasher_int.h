@@ -86,6 +86,8 @@ void flasher_phase_start(struct flasher *f, enum flasher_phase ph);
 
 /* Connection (flasher_conn.c). */
 int flasher_conn_connect(struct flasher *f, char **cause);
+/* One SYNC: RC_OK when answered; *stub_running = the answer's value was 0 (a stub). */
+int flasher_conn_sync(struct flasher *f, int *stub_running);
 /* Moves the stub to baud (CHANGE_BAUDRATE, then checks the link). */
 int flasher_conn_set_baud(struct flasher *f, int baud, char **cause);
 /* One rung down the ladder after repeated corruption; RC_ERR_NOTSUP at the bottom. */

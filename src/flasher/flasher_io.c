@@ -161,11 +161,35 @@ flasher_io_cmd(struct flasher *f, uint8_t op, const uint32_t *words, size_t n, i
 	return RC_OK;
 }
 
+/* Register commands are idempotent: a lost or garbled exchange is simply tried again. */
+static int
+io_cmd_retry(struct flasher *f, uint8_t op, const uint32_t *words, size_t n,
+    struct rom_proto_resp *r, char **cause)
+{
+	int rc = RC_ERR_TIMEOUT;
+
+	for (int i = 0; i < 4; i++) {
+		rc = flasher_io_cmd(f, op, words, n, i < 3 ? 1000 : FLASHER_T_CMD, r, cause);
+		if (rc == RC_OK || rc == RC_ERR_CANCEL || rc == RC_ERR_GONE)
+			return rc;
+		if (rc == RC_ERR_DEVICE && i == 3)
+			return rc;
+		if (cause != NULL) {
+			free(*cause);
+			*cause = NULL;
+		}
+		if ((rc = flasher_io_drain(f, 20, 300)) < 0)
+			return rc;
+		rc = RC_ERR_TIMEOUT;
+	}
+	return rc;
+}
+
 int
 flasher_io_read_reg(struct flasher *f, uint32_t addr, uint32_t *val, char **cause)
 {
 	struct rom_proto_resp r;
-	int rc = flasher_io_cmd(f, ROM_OP_READ_REG, &addr, 1, FLASHER_T_CMD, &r, cause);
+	int rc = io_cmd_retry(f, ROM_OP_READ_REG, &addr, 1, &r, cause);
 
 	if (rc == RC_OK)
 		*val = r.value;
@@ -177,7 +201,7 @@ flasher_io_write_reg(struct flasher *f, uint32_t addr, uint32_t val, char **caus
 {
 	uint32_t w[4] = { addr, val, 0xFFFFFFFFu, 0 };
 
-	return flasher_io_cmd(f, ROM_OP_WRITE_REG, w, 4, FLASHER_T_CMD, NULL, cause);
+	return io_cmd_retry(f, ROM_OP_WRITE_REG, w, 4, NULL, cause);
 }
 
 char *

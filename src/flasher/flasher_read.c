@@ -3,7 +3,7 @@
  * time. Every data frame but a region's last must be exactly 0x1000 bytes; each one is
  * acknowledged with the running total; the stub ends with the MD5 of what it read, which must
  * equal the MD5 of what arrived. A region that arrives corrupt, short or late is read again
- * after a resync, at a lower baud after repeated failures, and in smaller pieces (down to 4 KB,
+ * after a resync, at a lower baud after repeated failures, and in smaller pieces (down to 1 KB,
  * growing back after clean reads) so that a noisy line still gets through. Only verified data
  * reaches the sink.
  */
@@ -35,7 +35,9 @@ abandon(struct flasher *f, uint32_t len)
 static int
 read_region(struct flasher *f, uint32_t addr, uint32_t len, uint8_t *dst, char **why)
 {
-	uint32_t w[4] = { addr, len, PACKET, 64 }, got = 0;
+	/* Smaller packets on a noisy line (a region below 4 KB): each frame is likelier whole. */
+	uint32_t packet = len < PACKET ? len : PACKET;
+	uint32_t w[4] = { addr, len, packet, 64 }, got = 0;
 	int baud = ser_get_baud(f->ser);
 	/* A frame's worth of line time twice over, plus USB latency and slack. */
 	int frame_ms = 1000 + (int)(2ull * (PACKET + 8) * 10 * 1000 / (unsigned)baud);
@@ -48,7 +50,7 @@ read_region(struct flasher *f, uint32_t addr, uint32_t len, uint8_t *dst, char *
 	if ((rc = flasher_io_cmd(f, ROM_OP_READ_FLASH, w, 4, FLASHER_T_CMD, NULL, why)) < 0)
 		return rc;
 	while (got < len) {
-		uint32_t expect = len - got < PACKET ? len - got : PACKET;
+		uint32_t expect = len - got < packet ? len - got : packet;
 
 		if ((rc = flasher_io_frame(f, frame_ms, &d, &n, &bad)) < 0) {
 			if (rc == RC_ERR_TIMEOUT)
@@ -146,7 +148,7 @@ flasher_read(struct flasher *f, uint32_t off, uint32_t len, flasher_sink *sink, 
 		fails_here++;
 		good_run = 0;
 		/* A noisy line: smaller regions are likelier to get through whole. */
-		if (chunk > 0x1000)
+		if (chunk > 0x400)
 			chunk /= 2;
 		log_debug("flasher: region 0x%x: %s (%s)", addr, why ? why : "?", rc_str(rc));
 		flasher_notice(f, "region 0x%06x..0x%06x: %s; reading it again", addr, addr + n - 1,

@@ -35,38 +35,73 @@ static const struct stub_seg stub_segs[] = {
 static const uint32_t stub_entry = 0x4010D004u;
 static const int stub_is_placeholder = 1;
 
+/*
+ * One segment: MEM_BEGIN, then MEM_DATA blocks. A block that is lost or arrives garbled (the
+ * ROM answers a bad checksum with a failure) is sent again: MEM_DATA writes RAM at
+ * address + seq * block_size, so a repeat is harmless. On a noisy line the whole segment is
+ * started over with smaller blocks, which are likelier to arrive intact.
+ */
+static int
+upload_seg_blocks(struct flasher *f, const struct stub_seg *s, uint32_t bs, char **c)
+{
+	uint32_t nblocks = (uint32_t)((s->len + bs - 1) / bs);
+	uint32_t w[4] = { (uint32_t)s->len, nblocks, bs, s->addr };
+	uint8_t *pkt = xmalloc(ROM_HDR_LEN + ROM_DATA_HDR_LEN + bs);
+	int rc;
+
+	for (int i = 0;; i++) {
+		rc = flasher_io_cmd(f, ROM_OP_MEM_BEGIN, w, 4, 1000, NULL, c);
+		if (rc == RC_OK || rc == RC_ERR_CANCEL || rc == RC_ERR_GONE || i == 3)
+			break;
+		free(*c);
+		*c = NULL;
+		flasher_io_drain(f, 20, 300);
+	}
+	for (uint32_t seq = 0; rc == RC_OK && seq < nblocks; seq++) {
+		size_t off = (size_t)seq * bs, n = s->len - off;
+		size_t len;
+
+		if (n > bs)
+			n = bs;
+		len = rom_proto_data_cmd_build(pkt, ROM_HDR_LEN + ROM_DATA_HDR_LEN + bs,
+		    ROM_OP_MEM_DATA, seq, s->data + off, n);
+		for (int attempt = 0;; attempt++) {
+			struct rom_proto_resp r;
+
+			if ((rc = flasher_io_send(f, pkt, len)) == RC_OK &&
+			    (rc = flasher_io_resp(f, ROM_OP_MEM_DATA, 1000, &r)) == RC_OK &&
+			    rom_proto_resp_failed(&r)) {
+				free(*c);
+				*c = rom_proto_failure_str(&r, 0, seq);
+				rc = RC_ERR_DEVICE;
+			}
+			if (rc == RC_OK || rc == RC_ERR_CANCEL || rc == RC_ERR_GONE || attempt == 5)
+				break;
+			flasher_io_drain(f, 20, 300);
+		}
+		if (rc == RC_OK) {
+			free(*c);
+			*c = NULL;
+			flasher_emit(f, FLASHER_PH_STUB, off + n, s->len, s->addr, NULL);
+		}
+	}
+	free(pkt);
+	return rc;
+}
+
 static int
 upload_seg(struct flasher *f, const struct stub_seg *s, char **cause)
 {
-	uint32_t nblocks = (uint32_t)((s->len + ROM_RAM_BLOCK - 1) / ROM_RAM_BLOCK);
-	uint32_t w[4] = { (uint32_t)s->len, nblocks, ROM_RAM_BLOCK, s->addr };
-	uint8_t *pkt = xmalloc(ROM_HDR_LEN + ROM_DATA_HDR_LEN + ROM_RAM_BLOCK);
 	char *c = NULL;
-	int rc;
+	int rc = RC_ERR_TIMEOUT;
 
-	if ((rc = flasher_io_cmd(f, ROM_OP_MEM_BEGIN, w, 4, FLASHER_T_CMD, NULL, &c)) < 0)
-		goto out;
-	for (uint32_t seq = 0; seq < nblocks; seq++) {
-		size_t off = (size_t)seq * ROM_RAM_BLOCK, n = s->len - off;
-		struct rom_proto_resp r;
-		size_t len;
-
-		if (n > ROM_RAM_BLOCK)
-			n = ROM_RAM_BLOCK;
-		len = rom_proto_data_cmd_build(pkt, ROM_HDR_LEN + ROM_DATA_HDR_LEN + ROM_RAM_BLOCK,
-		    ROM_OP_MEM_DATA, seq, s->data + off, n);
-		if ((rc = flasher_io_send(f, pkt, len)) < 0 ||
-		    (rc = flasher_io_resp(f, ROM_OP_MEM_DATA, FLASHER_T_CMD, &r)) < 0)
-			goto out;
-		if (rom_proto_resp_failed(&r)) {
-			c = rom_proto_failure_str(&r, 0, seq);
-			rc = RC_ERR_DEVICE;
-			goto out;
-		}
-		flasher_emit(f, FLASHER_PH_STUB, off + n, s->len, s->addr, NULL);
+	for (uint32_t bs = ROM_RAM_BLOCK; bs >= 0x100; bs /= 4) {
+		free(c);
+		c = NULL;
+		rc = upload_seg_blocks(f, s, bs, &c);
+		if (rc == RC_OK || rc == RC_ERR_CANCEL || rc == RC_ERR_GONE)
+			break;
 	}
-out:
-	free(pkt);
 	if (rc < 0) {
 		if (rc == RC_ERR_DEVICE && c != NULL)
 			*cause = xfmt("%s: %s while uploading the stub to 0x%08x", f->o.port, c, s->addr);
@@ -116,6 +151,18 @@ flasher_stub_upload(struct flasher *f, char **cause)
 			return RC_OK;
 		}
 		/* The MEM_END reply, if the ROM sent one, is skipped here. */
+	}
+	if (rc == RC_ERR_TIMEOUT) {
+		/* The greeting may have been garbled on the way: a running stub answers SYNC with
+		 * the value 0 (§4.1). */
+		int running = 0;
+
+		for (int i = 0; i < 3; i++)
+			if (flasher_conn_sync(f, &running) == RC_OK && running) {
+				f->info.stub = 1;
+				log_debug("flasher: stub running (its greeting was lost)");
+				return RC_OK;
+			}
 	}
 	if (rc == RC_ERR_TIMEOUT)
 		*cause = xfmt("%s: the stub did not start (no OHAI greeting within 3 s after MEM_END); "

@@ -6,7 +6,7 @@
 set -u
 B=${ESPDESK_BUILDDIR:-.}
 ESPDESK=$B/espdesk
-SIM=$B/espdesk-sim
+SIM=${ESPDESK_SIM:-$B/espdesk-sim}
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; }
@@ -23,11 +23,13 @@ cleanup() { [ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null; wait 2>/dev/null; rm
 trap cleanup EXIT
 
 # sim_start SIZE [options...]: starts the simulator on $T/flash.bin; sets PORT.
+# --boot instead of the first option: power on with GPIO0 high (boots from flash).
 sim_start() {
-	local size=$1; shift
+	local size=$1 dl=--download; shift
+	if [ "${1:-}" = --boot ]; then dl=; shift; fi
 	[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null && wait "$SIMPID" 2>/dev/null
 	rm -f "$T/port"
-	"$SIM" --flash "$T/flash.bin" --flash-size "$size" --speed fast --download \
+	"$SIM" --flash "$T/flash.bin" --flash-size "$size" --speed fast $dl \
 		--control "$T/ctl" "$@" >"$T/port" 2>"$T/sim.err" &
 	SIMPID=$!
 	for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
@@ -38,58 +40,58 @@ sim_start() {
 head -c 1048576 /dev/urandom >"$T/orig.bin"
 cp "$T/orig.bin" "$T/flash.bin"
 sim_start 1MB
-E="$ESPDESK -p $PORT --before no-reset --after no-reset"
+E() { local c=$1; shift; "$ESPDESK" "$c" -p "$PORT" --before no-reset --after no-reset "$@"; }
 
-out=$($E chip-id 2>"$T/err"); rc=$?
+out=$(E chip-id 2>"$T/err"); rc=$?
 check "chip-id exits 0" '[ $rc -eq 0 ]'
 check "chip-id prints 'Chip ID: 0x'" 'echo "$out" | grep -q "^Chip ID: 0x[0-9a-f]\{8\}$"'
-out=$($E read-mac 2>/dev/null)
+out=$(E read-mac 2>/dev/null)
 check "read-mac prints a MAC" 'echo "$out" | grep -q "^MAC: \([0-9a-f][0-9a-f]:\)\{5\}[0-9a-f][0-9a-f]$"'
-out=$($E flash-id 2>/dev/null)
+out=$(E flash-id 2>/dev/null)
 check "flash-id prints the size" 'echo "$out" | grep -q "^Detected flash size: 1MB$"'
 
 # Backup.
-$E read-flash 0 all "$T/backup.bin" >"$T/out" 2>"$T/err"; rc=$?
+E read-flash 0 all "$T/backup.bin" >"$T/out" 2>"$T/err"; rc=$?
 check "read-flash all exits 0" '[ $rc -eq 0 ]'
 check "backup equals the flash" 'cmp -s "$T/backup.bin" "$T/orig.bin"'
 check "no .part left after success" '[ ! -e "$T/backup.bin.part" ] && [ ! -e "$T/backup.bin.part.meta" ]'
 check "progress goes to stderr as plain lines when piped" 'grep -q "^read: 100%" "$T/err"'
 
 # JSON.
-$E --json read-flash 0x10000 0x20000 "$T/part.bin" >"$T/json" 2>"$T/err"; rc=$?
+E read-flash --json 0x10000 0x20000 "$T/part.bin" >"$T/json" 2>"$T/err"; rc=$?
 check "--json read exits 0" '[ $rc -eq 0 ]'
 check "--json prints only JSON objects" '! grep -qv "^{.*}$" "$T/json"'
 check "--json has a result event" 'grep -q "\"event\":\"result\"" "$T/json"'
 check "partial read equals the flash" 'cmp -s "$T/part.bin" <(tail -c +65537 "$T/orig.bin" | head -c 131072)'
 
 # Erase, then restore.
-$E erase-flash >/dev/null 2>&1; rc=$?
+E erase-flash >/dev/null 2>&1; rc=$?
 check "erase-flash exits 0" '[ $rc -eq 0 ]'
 check "the flash is all 0xFF" 'cmp -s "$T/flash.bin" <(head -c 1048576 /dev/zero | tr "\0" "\377")'
-$E write-flash 0 "$T/backup.bin" >"$T/out" 2>"$T/err"; rc=$?
+E write-flash 0 "$T/backup.bin" >"$T/out" 2>"$T/err"; rc=$?
 check "write-flash exits 0" '[ $rc -eq 0 ]'
 check "write-flash says verified" 'grep -q "verified by MD5" "$T/out"'
 check "restored flash equals the backup" 'cmp -s "$T/flash.bin" "$T/orig.bin"'
-$E verify-flash 0 "$T/backup.bin" >"$T/out" 2>&1; rc=$?
+E verify-flash 0 "$T/backup.bin" >"$T/out" 2>&1; rc=$?
 check "verify-flash OK" '[ $rc -eq 0 ] && grep -q "verify OK" "$T/out"'
 printf 'x' | dd of="$T/backup.bin" bs=1 seek=70000 conv=notrunc 2>/dev/null
-$E verify-flash 0 "$T/backup.bin" >"$T/out" 2>&1; rc=$?
+E verify-flash 0 "$T/backup.bin" >"$T/out" 2>&1; rc=$?
 check "verify-flash finds the changed sector" '[ $rc -eq 1 ] && grep -q "0x11000" "$T/out"'
 
 # Refusals: one message each.
 : >"$T/empty.bin"
-$E write-flash 0 "$T/empty.bin" >/dev/null 2>"$T/err"; rc=$?
+E write-flash 0 "$T/empty.bin" >/dev/null 2>"$T/err"; rc=$?
 check "empty file refused" '[ $rc -eq 1 ] && grep -q "empty" "$T/err" && [ $(wc -l <"$T/err") -eq 1 ]'
 head -c 8192 /dev/urandom >"$T/small.bin"
-$E write-flash 0xFF000 "$T/small.bin" >/dev/null 2>"$T/err"; rc=$?
+E write-flash 0xFF000 "$T/small.bin" >/dev/null 2>"$T/err"; rc=$?
 check "image past the end refused" '[ $rc -eq 1 ] && grep -q "past the end" "$T/err"'
-$E read-flash 0 1MB "$T/x.bin" --no-stub >/dev/null 2>"$T/err"; rc=$?
+E read-flash 0 1MB "$T/x.bin" --no-stub >/dev/null 2>"$T/err"; rc=$?
 check "read-flash --no-stub refused" '[ $rc -eq 1 ] && grep -q "needs the stub" "$T/err"'
-$E erase-region 0x1001 0x1000 >/dev/null 2>"$T/err"; rc=$?
+E erase-region 0x1001 0x1000 >/dev/null 2>"$T/err"; rc=$?
 check "unaligned erase-region is a usage error" '[ $rc -eq 2 ]'
 
 # ROM only write: says plainly that nothing was verified.
-$E --no-stub write-flash 0x20000 "$T/small.bin" >"$T/out" 2>"$T/err"; rc=$?
+E write-flash --no-stub 0x20000 "$T/small.bin" >"$T/out" 2>"$T/err"; rc=$?
 check "--no-stub write exits 0" '[ $rc -eq 0 ]'
 check "--no-stub write says NOT verified" 'grep -q "NOT verified" "$T/out"'
 check "--no-stub write landed" 'cmp -s "$T/small.bin" <(tail -c +$((0x20000 + 1)) "$T/flash.bin" | head -c 8192)'
@@ -97,23 +99,22 @@ check "--no-stub write landed" 'cmp -s "$T/small.bin" <(tail -c +$((0x20000 + 1)
 # Pulled cable during a backup, then --resume.
 cp "$T/orig.bin" "$T/flash.bin"
 sim_start 1MB --faults cut-after=400000
-E="$ESPDESK -p $PORT --before no-reset --after no-reset"
-$E read-flash 0 all "$T/b2.bin" >/dev/null 2>"$T/err"; rc=$?
+E() { local c=$1; shift; "$ESPDESK" "$c" -p "$PORT" --before no-reset --after no-reset "$@"; }
+E read-flash 0 all "$T/b2.bin" >/dev/null 2>"$T/err"; rc=$?
 check "pulled cable: read-flash fails" '[ $rc -eq 1 ]'
 check "pulled cable: no backup file" '[ ! -e "$T/b2.bin" ]'
 check "pulled cable: .part kept" '[ -s "$T/b2.bin.part" ]'
 check "pulled cable: message says --resume" 'grep -q -- "--resume" "$T/err"'
 sim_start 1MB
-E="$ESPDESK -p $PORT --before no-reset --after no-reset"
-$E read-flash 0 all "$T/b2.bin" --resume >/dev/null 2>"$T/err"; rc=$?
+E() { local c=$1; shift; "$ESPDESK" "$c" -p "$PORT" --before no-reset --after no-reset "$@"; }
+E read-flash 0 all "$T/b2.bin" --resume >/dev/null 2>"$T/err"; rc=$?
 check "resume exits 0" '[ $rc -eq 0 ]'
 check "resume says where it continued" 'grep -q "resuming: 0x" "$T/err"'
 check "resumed backup equals the flash" 'cmp -s "$T/b2.bin" "$T/orig.bin"'
 
 # Not in download mode: the famous message with the fix.
-sim_start 1MB --faults stuck-gpio0
-echo "power cycle" | timeout 2 socat - UNIX-CONNECT:"$T/ctl" >/dev/null 2>&1 || true
-$ESPDESK -p "$PORT" --connect-timeout 2 chip-id >/dev/null 2>"$T/err"; rc=$?
+sim_start 1MB --boot
+"$ESPDESK" chip-id -p "$PORT" --connect-timeout 2 >/dev/null 2>"$T/err"; rc=$?
 check "no download mode: fails" '[ $rc -eq 1 ]'
 check "no download mode: explains" 'grep -q "timed out waiting for packet header" "$T/err" && grep -q "before manual" "$T/err"'
 
