@@ -63,7 +63,8 @@ if [ "$have" != "$want" ]; then
 	if ! (cd "$work" && timeout 300 npm ci --no-audit --no-fund --prefer-offline \
 		--fetch-retries=1 --fetch-timeout=60000 >"$work/npm.log" 2>&1); then
 		echo "# ******** npm ci of esptool-js@$want failed (no network and no npm cache?) ********"
-		tail -n 15 "$work/npm.log" | say
+		{ grep -E '^npm (error|ERR!) (code|errno|network|syscall|address|404)' "$work/npm.log" ||
+			tail -n 8 "$work/npm.log"; } | head -n 8 | say
 		skip "esptool-js drives espdesk-sim" "npm ci of esptool-js@$want failed, see $work/npm.log"
 		exit $rc
 	fi
