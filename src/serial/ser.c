@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,22 +32,23 @@
 
 /*
  * The restore registry. Fixed-size and free of locks and allocation, because the signal
- * handler walks it: a slot is filled completely before `used` is set, and cleared by setting
- * `used` to 0 first.
+ * handler walks it. A slot is claimed with a compare-and-swap (0 -> 2), filled, and only then
+ * published (1); it is cleared by setting it to 0 before the fd is closed. The handler restores
+ * published slots only.
  */
 #define SER_MAX_OPEN 16
 static struct {
-	volatile sig_atomic_t used;
+	volatile int used; /* 0 free, 2 being filled, 1 live */
 	int fd;
 	struct ser_tios_saved saved;
 } ser_reg[SER_MAX_OPEN];
-static int ser_hooks_installed;
+static pthread_once_t ser_hooks_once = PTHREAD_ONCE_INIT;
 
 void
 ser_restore_all(void)
 {
 	for (int i = 0; i < SER_MAX_OPEN; i++) {
-		if (ser_reg[i].used)
+		if (__atomic_load_n(&ser_reg[i].used, __ATOMIC_ACQUIRE) == 1)
 			(void)ser_tios2_restore(ser_reg[i].fd, &ser_reg[i].saved);
 	}
 }
@@ -74,9 +76,6 @@ ser_install_hooks(void)
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction old, sa;
 
-	if (ser_hooks_installed)
-		return;
-	ser_hooks_installed = 1;
 	atexit(ser_restore_all);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = ser_on_signal;
@@ -91,10 +90,13 @@ static int
 ser_reg_add(int fd, const struct ser_tios_saved *sv)
 {
 	for (int i = 0; i < SER_MAX_OPEN; i++) {
-		if (!ser_reg[i].used) {
+		int expect = 0;
+
+		if (__atomic_compare_exchange_n(&ser_reg[i].used, &expect, 2, 0, __ATOMIC_ACQ_REL,
+		    __ATOMIC_RELAXED)) {
 			ser_reg[i].fd = fd;
 			ser_reg[i].saved = *sv;
-			ser_reg[i].used = 1;
+			__atomic_store_n(&ser_reg[i].used, 1, __ATOMIC_RELEASE);
 			return i;
 		}
 	}
@@ -370,7 +372,7 @@ ser_open(const char *path, int baud, struct ser **out, char **cause)
 	s->slot = -1;
 	s->baud = baud;
 	buf_init(&s->txq);
-	ser_install_hooks();
+	pthread_once(&ser_hooks_once, ser_install_hooks);
 
 	if (strncmp(path, "rfc2217://", 10) == 0) {
 		s->kind = SER_KIND_RFC2217;
@@ -383,8 +385,8 @@ ser_open(const char *path, int baud, struct ser **out, char **cause)
 		if (s->be != NULL)
 			s->be->close(s);
 		if (s->slot >= 0) {
-			ser_reg[s->slot].used = 0;
 			(void)ser_tios2_restore(s->lock_fd, &ser_reg[s->slot].saved);
+			__atomic_store_n(&ser_reg[s->slot].used, 0, __ATOMIC_RELEASE);
 		}
 		if (s->lock_fd >= 0)
 			close(s->lock_fd);
@@ -407,9 +409,9 @@ ser_close(struct ser *s)
 		(void)ser_flush(s, 200);
 	s->be->close(s);
 	if (s->slot >= 0) {
-		ser_reg[s->slot].used = 0;
 		if (ser_tios2_restore(s->lock_fd, &ser_reg[s->slot].saved) == -1)
 			log_debug("serial: restoring %s: %s", s->name, strerror(errno));
+		__atomic_store_n(&ser_reg[s->slot].used, 0, __ATOMIC_RELEASE);
 	}
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
