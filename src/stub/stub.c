@@ -122,7 +122,11 @@ static int
 program(struct stub *s, uint32_t addr, const uint8_t *data, uint32_t len)
 {
 	const struct stub_hal *h = s->hal;
-	uint8_t w[4];
+	union {
+		uint8_t b[4];
+		uint32_t align_; /* the chip's SPIWrite wants a word-aligned source */
+	} u;
+	uint8_t *w = u.b;
 	uint32_t head = addr & 3u, n, i;
 
 	if (head != 0 && len > 0) {
@@ -621,8 +625,11 @@ stub_poll(struct stub *s)
 	if (s->state != STUB_READING)
 		return 0;
 	in_flight = s->rd_sent > s->rd_acked ? s->rd_sent - s->rd_acked : 0;
+	/* At most max_in_flight packets un-acknowledged (bounded so the product fits 32 bits;
+	 * no division, which the chip has no instruction for). */
 	if (s->rd_acked < s->rd_len && s->rd_sent < s->rd_len &&
-	    in_flight / s->rd_packet < s->rd_max_in_flight) {
+	    in_flight < s->rd_packet * (s->rd_max_in_flight < 0x10000 ? s->rd_max_in_flight :
+	    0x10000)) {
 		n = s->rd_len - s->rd_sent < s->rd_packet ? s->rd_len - s->rd_sent : s->rd_packet;
 		tx_delim(s);
 		for (off = 0; off < n;) {

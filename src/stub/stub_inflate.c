@@ -33,6 +33,17 @@ static const uint8_t dist_extra[30] = { 0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5
 static const uint8_t clen_order[19] = { 16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2,
 	14, 1, 15 };
 
+/* x % 31 for a 16-bit x without a division (the LX106 has no divide instruction). */
+static uint32_t
+mod31(uint32_t x)
+{
+	while (x >= 31u * 64u)
+		x -= 31u * 64u;
+	while (x >= 31u)
+		x -= 31u;
+	return x;
+}
+
 static void
 zero(void *p, uint32_t n)
 {
@@ -241,7 +252,7 @@ stub_inflate_feed(struct stub_inflate *z, const uint8_t *in, size_t len, size_t 
 			drop(z, 16);
 			/* CMF = low byte, FLG = high byte; check (CMF*256 + FLG) % 31 == 0. */
 			if ((v & 0x0F) != 8 || ((v >> 4) & 0x0F) > 7 || (v >> 13) & 1 ||
-			    (((v & 0xFF) << 8) | (v >> 8)) % 31 != 0)
+			    mod31(((v & 0xFF) << 8) | (v >> 8)) != 0)
 				rc = fail(z, STUB_INFLATE_ERR_HEADER);
 			else
 				z->state = S_BLKHDR;
