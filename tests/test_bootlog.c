@@ -624,11 +624,12 @@ test_garbage_real_samples(void)
 	r = one("RX: \?<\?\?\?\?\? b\?\?>~\?n\?\?\? r\?\?#\?n\?\?rnr\?\?\?;\?\? \?\?\?rp\?n\?\?\?");
 	T_EQ_INT(r->kind, BL_GARBAGE);
 	T_EQ_INT(r->baud, 74880);
-	/* When the reader's baud is known, the suggestion is the other one. */
+	/* When the bytes alone cannot tell the direction (a paste that turned every byte into
+	 * '?'), the suggestion is the baud not in use. */
 	{
 		struct recs rs;
 		struct bootlog b;
-		static const char junk[] = "\xe6\x92\xfb\x8c\xe0\xfc\x1c\x80\xf8\x92\x8c\xe6\r\n";
+		static const char junk[] = "\?\?\?\?\?\?\r\n";
 
 		memset(&rs, 0, sizeof rs);
 		bootlog_init(&b, rec_cb, &rs);
@@ -637,6 +638,28 @@ test_garbage_real_samples(void)
 		bootlog_feed(&b, junk, sizeof junk - 1);
 		T_EQ_INT(rs.r[0].kind, BL_GARBAGE);
 		T_EQ_INT(rs.r[0].baud, 57600);
+		bootlog_set_read_baud(&b, 57600);
+		bootlog_feed(&b, junk, sizeof junk - 1);
+		T_EQ_INT(rs.r[1].kind, BL_GARBAGE);
+		T_EQ_INT(rs.r[1].baud, 74880);
+	}
+	/* Application text still read at 74880 after a viewer switched to 115200 (bytes queued
+	 * before the switch): the suggestion is 115200, so the viewer stays. */
+	{
+		static const char app[] = "00:00:03 WIF: Connected to espdesk-lab\r\n";
+		struct buf g = BUF_INIT;
+		struct recs rs;
+		struct bootlog b;
+
+		memset(&rs, 0, sizeof rs);
+		sim_uart_resample((const uint8_t *)app, sizeof app - 1, 115200, 74880, &g);
+		bootlog_init(&b, rec_cb, &rs);
+		bootlog_set_read_baud(&b, 115200);
+		bootlog_feed(&b, buf_head(&g), buf_len(&g));
+		bootlog_flush(&b);
+		T_EQ_INT(rs.r[0].kind, BL_GARBAGE);
+		T_EQ_INT(rs.r[0].baud, 115200);
+		buf_free(&g);
 	}
 	/* Ordinary text with one UTF-8 sign is not garbage. */
 	KIND("Temperature: 21.5\xc2\xb0" "C, humidity 40%", BL_TEXT);

@@ -665,20 +665,25 @@ classify(struct bootlog *b, const uint8_t *t, size_t m, struct bootlog_event *ev
 		ev->kind = BL_RESTART;
 }
 
-/* Which baud a garbled line was most likely sent at. */
+/*
+ * Which baud a garbled line was most likely sent at. The model decides when one direction is
+ * clearly likelier: it also recognises bytes that were read at the old baud but reach us after
+ * a viewer switched (the suggestion is then the baud now in use, so the viewer stays). When the
+ * model cannot tell, the baud that is not in use, or else the boot stage, decides.
+ */
 static int
 garbage_baud(const struct bootlog *b, const double ll[BL_HYP_COUNT])
 {
 	int rom = ROM_BAUD, app = b->app_baud;
 
+	if (ll[BL_HYP_SLOW] > ll[BL_HYP_FAST] + 4.0)
+		return rom;
+	if (ll[BL_HYP_FAST] > ll[BL_HYP_SLOW] + 4.0)
+		return app;
 	if (b->read_baud == rom)
 		return app;
 	if (b->read_baud == app)
 		return rom;
-	if (ll[BL_HYP_SLOW] > ll[BL_HYP_FAST] + 2.0)
-		return rom;
-	if (ll[BL_HYP_FAST] > ll[BL_HYP_SLOW] + 2.0)
-		return app;
 	return b->stage == BL_STAGE_APP ? app : rom;
 }
 

@@ -399,7 +399,9 @@ bootlog_diag_event(struct bootlog_diag *d, const struct bootlog_event *ev, int64
 				b->app_lines++;
 				if (b->stage == BL_STAGE_LOADER && d->boots > 0)
 					b->stage = BL_STAGE_APP;
-				sig(d, S_APP, ev);
+				/* A stray byte or two is no proof that an application talks. */
+				if (ev->len - ev->skip >= 4)
+					sig(d, S_APP, ev);
 			}
 		}
 		break;
@@ -809,10 +811,11 @@ verdict_rules(struct vctx *c, const struct bootlog_facts *f)
 	}
 	if (has(d, S_HANDOFF) || has(d, S_APP) || last->app_lines > 0) {
 		if (d->garbage_lines > 0) {
-			set(c, BL_CAUSE_HEALTHY, 0.65, BL_CAUSE_WRONG_BAUD, NULL,
+			set(c, BL_CAUSE_HEALTHY, 0.65, BL_CAUSE_WRONG_BAUD,
+			    "Listen at the baud the garbled lines suggest (espdesk monitor follows it): "
+			    "if they read as boot or application text, nothing is wrong.",
 			    "The device boots and the application runs; the garbled part is boot "
 			    "output at another baud (ROM 74880, application 115200), not a fault.");
-			add_ev(c, S_GARBAGE);
 		} else
 			set(c, BL_CAUSE_HEALTHY, has(d, S_BANNER) ? 0.85 : 0.5, BL_CAUSE_NONE, NULL,
 			    has(d, S_BANNER) ? "The ROM loaded the image and the application started "

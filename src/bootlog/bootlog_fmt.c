@@ -74,7 +74,8 @@ bootlog_fmt_line(struct buf *out, const struct bootlog_event *ev, int flags)
 		adds(out, " [line continues]");
 	buf_add_byte(out, '\n');
 	bootlog_describe(ev, note, sizeof note);
-	if (note[0] != '\0' && !quiet(ev->kind)) {
+	if (note[0] != '\0' && !quiet(ev->kind) &&
+	    !(ev->kind == BL_GARBAGE && (flags & BOOTLOG_FMT_HIDE_GARBAGE))) {
 		adds(out, (flags & BOOTLOG_FMT_LINENO) ? "       = " : "  = ");
 		adds(out, note);
 		buf_add_byte(out, '\n');
@@ -96,8 +97,9 @@ bootlog_fmt_verdict(struct buf *out, const struct bootlog_verdict *v)
 	}
 	addf(out, "  advice: %s\n", v->advice);
 	if (v->alt != BL_CAUSE_NONE)
-		addf(out, "  not certain: %s or %s remain. %s\n", bootlog_cause_name(v->cause),
-		    bootlog_cause_name(v->alt), v->check != NULL ? v->check : "");
+		addf(out, "  not certain: %s or %s remain.%s%s\n", bootlog_cause_name(v->cause),
+		    bootlog_cause_name(v->alt), v->check != NULL ? " " : "",
+		    v->check != NULL ? v->check : "");
 	addf(out, "  boots seen: %u%s", v->boots, v->loop ? " (reset loop)" : "");
 	if (v->interval_ms >= 0)
 		addf(out, ", one every %.1f s", (double)v->interval_ms / 1000.0);

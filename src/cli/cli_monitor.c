@@ -48,6 +48,7 @@ struct monitor {
 	FILE *log;
 	int timestamps, follow, show_garbage;
 	int baud, want_baud, switches;
+	size_t dropped;       /* bytes read at the old baud once a switch was decided */
 	unsigned long long lines, max_lines;
 };
 
@@ -97,10 +98,18 @@ monitor_cb(void *arg, const struct bootlog_event *ev)
 	struct monitor *m = arg;
 
 	bootlog_diag_event(&m->diag, ev, clock_now_ms());
-	if (ev->kind == BL_GARBAGE && m->follow) {
-		if (ev->baud != m->baud && m->switches < MONITOR_MAX_SWITCHES)
-			m->want_baud = ev->baud;
-	} else if (ev->kind != BL_TEXT || ev->len > ev->skip)
+	if (m->want_baud != 0) {
+		/* Read at the old baud after the switch was decided: garbage too, not shown. */
+		m->dropped += ev->len;
+		return;
+	}
+	if (ev->kind == BL_GARBAGE && m->follow && ev->baud != m->baud &&
+	    m->switches < MONITOR_MAX_SWITCHES) {
+		m->want_baud = ev->baud;
+		m->dropped = ev->len;
+		return;
+	}
+	if (ev->kind != BL_GARBAGE && ev->len > ev->skip)
 		m->switches = 0;
 	if (m->timestamps)
 		monitor_stamp(&m->out);
@@ -111,12 +120,39 @@ monitor_cb(void *arg, const struct bootlog_event *ev)
 		monitor_stop = 1;
 }
 
+/* Switches the port to m->want_baud; what was read at the old baud is dropped. */
+static void
+monitor_switch(struct monitor *m, struct ser *s, const char *port)
+{
+	char msg[200];
+
+	bootlog_flush(&m->dec); /* the partial line was read at the old baud too */
+	if (ser_set_baud(s, m->want_baud) != RC_OK) {
+		snprintf(msg, sizeof msg, "cannot switch %s to %d baud; staying at %d", port,
+		    m->want_baud, m->baud);
+		m->follow = 0;
+	} else {
+		/* Bytes still queued were sampled at the old rate: garbage, drop them. */
+		ser_discard(s);
+		snprintf(msg, sizeof msg, "switched to %d baud (%zu bytes sent at that rate were "
+		    "read at %d and dropped)", m->want_baud, m->dropped, m->baud);
+		m->baud = m->want_baud;
+		bootlog_set_read_baud(&m->dec, m->baud);
+		if (++m->switches == MONITOR_MAX_SWITCHES)
+			snprintf(msg, sizeof msg, "switched to %d baud; the device's baud is neither "
+			    "74880 nor the application's, so following stops here (use -b and "
+			    "--no-follow)", m->baud);
+	}
+	m->want_baud = 0;
+	m->dropped = 0;
+	monitor_note(m, msg);
+}
+
 static int
 monitor_loop(struct monitor *m, struct ser *s, const char *port, double duration)
 {
 	static uint8_t rx[4096];
 	int64_t last_rx = clock_now_ms(), start = last_rx;
-	char msg[160];
 	int n;
 
 	while (!monitor_stop) {
@@ -137,23 +173,8 @@ monitor_loop(struct monitor *m, struct ser *s, const char *port, double duration
 			last_rx = clock_now_ms();
 		} else if (m->dec.len > 0 && clock_now_ms() - last_rx >= MONITOR_IDLE_FLUSH_MS)
 			bootlog_flush(&m->dec);
-		if (m->want_baud != 0 && m->want_baud != m->baud) {
-			if (ser_set_baud(s, m->want_baud) != RC_OK) {
-				snprintf(msg, sizeof msg, "cannot switch %s to %d baud; staying at %d", port,
-				    m->want_baud, m->baud);
-				m->follow = 0;
-			} else {
-				snprintf(msg, sizeof msg, "switched to %d baud", m->want_baud);
-				m->baud = m->want_baud;
-				bootlog_set_read_baud(&m->dec, m->baud);
-				if (++m->switches == MONITOR_MAX_SWITCHES)
-					snprintf(msg, sizeof msg, "switched to %d baud; the device's baud is "
-					    "neither 74880 nor the application's, so following stops here "
-					    "(use -b and --no-follow)", m->baud);
-			}
-			m->want_baud = 0;
-			monitor_note(m, msg);
-		}
+		if (m->want_baud != 0)
+			monitor_switch(m, s, port);
 	}
 	return CLI_EXIT_OK;
 }
