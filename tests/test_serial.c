@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -734,6 +735,53 @@ test_list_print(void)
 	free(out);
 }
 
+/* Runs `espdesk list-ports ARGS` in a child; returns its exit code and output (stdout+stderr). */
+static int
+run_list_ports(char **argv, int argc, char *out, size_t outsize)
+{
+	int fds[2], status = -1;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(fds) == -1)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		optind = 0;
+		exit(cli_cmd_list_ports.run(argc, argv));
+	}
+	close(fds[1]);
+	while (got < outsize - 1 && (n = read(fds[0], out + got, outsize - 1 - got)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+test_list_ports_cli(void)
+{
+	char out[8192];
+	char *plain[] = { "list-ports", NULL };
+	char *extra[] = { "list-ports", "/dev/ttyUSB0", NULL };
+	char *bogus[] = { "list-ports", "--bogus", NULL };
+	char *help[] = { "list-ports", "--help", NULL };
+
+	T_EQ_INT(run_list_ports(plain, 1, out, sizeof out), 0);
+	T_TRUE(strncmp(out, "PORT ", 5) == 0 || strstr(out, "no serial ports found") != NULL);
+	T_EQ_INT(run_list_ports(extra, 2, out, sizeof out), 2);
+	T_CONTAINS(out, "unexpected argument '/dev/ttyUSB0'");
+	T_EQ_INT(run_list_ports(bogus, 2, out, sizeof out), 2);
+	T_CONTAINS(out, "Try 'espdesk list-ports --help'");
+	T_EQ_INT(run_list_ports(help, 2, out, sizeof out), 0);
+	T_CONTAINS(out, "usage: espdesk list-ports [--json]");
+}
+
 int
 main(void)
 {
@@ -762,5 +810,6 @@ main(void)
 	T_RUN(test_rfc2217_refused);
 	T_RUN(test_list);
 	T_RUN(test_list_print);
+	T_RUN(test_list_ports_cli);
 	return t_done();
 }
