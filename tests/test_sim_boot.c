@@ -1056,9 +1056,10 @@ test_app_script(void)
 	o.layout = SIM_FW_ARDUINO;
 	flash = build(&o);
 	e.xtal_hz = 40000000;
-	sim_boot_plan(&e, &p);
+	t = boot(&e, flash, o.flash_size, &p);
 	T_EQ_INT(p.steps[0].baud, 115200);
 	sim_boot_plan_free(&p);
+	free(t);
 	free(flash);
 }
 

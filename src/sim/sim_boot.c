@@ -217,14 +217,19 @@ arduino_soft_wdt(struct ctx *c)
 	put(c, "<<<stack<<<\r\n");
 }
 
-/* Loads the bytes of ranges and looks for an app script in them. */
+/* Loads the bytes of ranges and looks for an app script in them (doc/sim-firmware.md). */
 static void
 find_script(struct ctx *c, const struct sim_image_seg *r, size_t n, struct sim_app *app)
 {
-	uint32_t budget = 0x100000;  /* bytes searched in all: bounds the work for any flash */
+	/* A script starts within the first 64 KB of a segment (the firmware builder puts it at the
+	 * start); with the overall budget this bounds the work for any flash. */
+	uint32_t budget = 0x40000;
 
 	for (size_t i = 0; i < n && !app->found && budget > 0; i++) {
-		uint32_t len = r[i].len > budget ? budget : r[i].len;
+		uint32_t len = r[i].len > 0x10000u ? 0x10000u : r[i].len;
+
+		if (len > budget)
+			len = budget;
 		uint8_t *b;
 
 		if (len == 0)
@@ -343,12 +348,11 @@ run_app(struct ctx *c, const struct sim_image_seg *ranges, size_t nranges, enum 
 	}
 	if (scn == SIM_SCN_NONE) {
 		for (size_t i = 0; i < app.nloop; i++) {
-			struct sim_step *s;
-
+			buf_add(&c->t, app.loop[i].text, app.loop[i].len);
+			buf_add(&c->t, "\r\n", 2);
 			add_step(&c->plan->loop, &c->plan->nloop, us(app.loop[i].delay_ms), baud,
-			    app.loop[i].text, app.loop[i].len + 2);
-			s = &c->plan->loop[c->plan->nloop - 1];
-			memcpy(s->text + app.loop[i].len, "\r\n", 2);
+			    buf_head(&c->t), buf_len(&c->t));
+			buf_reset(&c->t);
 		}
 		finish(c, SIM_NEXT_APP_LOOP, env->rst_cause);
 		sim_app_free(&app);

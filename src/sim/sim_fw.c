@@ -281,6 +281,11 @@ sim_fw_build(const struct sim_fw_opts *o, uint8_t **out, char **cause)
 		    (unsigned)(e / 1024));
 		return RC_ERR_ARG;
 	}
+	if (o->script != NULL && strlen(o->script) > 60000) {
+		*cause = xfmt("%s is %zu bytes; the simulator reads at most 60000 bytes of script",
+		    o->script_name ? o->script_name : "the script", strlen(o->script));
+		return RC_ERR_ARG;
+	}
 	if (o->script != NULL) {
 		struct sim_app_parser p;
 
