@@ -278,6 +278,37 @@ test_facts_flash_size(void)
 	T_EQ_INT(v.cause, BL_CAUSE_HEALTHY);
 }
 
+/* A dump taken from another unit (issue 5's third example). */
+static void
+test_facts_foreign_dump(void)
+{
+	static struct run r;
+	struct bootlog_facts f;
+	struct bootlog_verdict v;
+
+	/* File 25 alone reads as a flash size problem (its thread's answer) ... */
+	T_TRUE(diag_file("bootlogs/25-flash-size-16mb-unsupported-system-param-error.log", &r));
+	bootlog_facts_init(&f);
+	bootlog_diag_verdict(&r.d, &f, &v);
+	T_EQ_INT(v.cause, BL_CAUSE_FLASH_SIZE_MISMATCH);
+	/* ... but if the flash came from another unit and the header fits the chip, the foreign
+	 * RF and parameter sectors are the first suspect. */
+	f.foreign_dump = 1;
+	f.flash_size = 4u << 20;
+	f.hdr_size = 4u << 20;
+	bootlog_diag_verdict(&r.d, &f, &v);
+	T_EQ_INT(v.cause, BL_CAUSE_RF_INIT_DATA);
+	T_EQ_INT(v.alt, BL_CAUSE_FLASH_SIZE_MISMATCH);
+	/* A header larger than the chip still wins. */
+	f.hdr_size = 16u << 20;
+	bootlog_diag_verdict(&r.d, &f, &v);
+	T_EQ_INT(v.cause, BL_CAUSE_FLASH_SIZE_MISMATCH);
+	/* A healthy boot stays healthy, whoever's dump it was. */
+	T_TRUE(diag_file("bootlogs/01-healthy-at-stock-boot15-user1-1000.log", &r));
+	bootlog_diag_verdict(&r.d, &f, &v);
+	T_EQ_INT(v.cause, BL_CAUSE_HEALTHY);
+}
+
 static void
 feed_lines(struct run *r, const char *text)
 {
@@ -388,6 +419,7 @@ main(void)
 	T_RUN(test_evidence_lines);
 	T_RUN(test_facts_flash_mode);
 	T_RUN(test_facts_flash_size);
+	T_RUN(test_facts_foreign_dump);
 	T_RUN(test_history_and_loop);
 	T_RUN(test_last_boot_decides_straps);
 	T_RUN(test_empty_log);

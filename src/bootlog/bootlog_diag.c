@@ -110,6 +110,7 @@ bootlog_facts_init(struct bootlog_facts *f)
 	f->chip = BL_CHIP_UNKNOWN;
 	f->flash_mode = -1;
 	f->hdr_mode = -1;
+	f->foreign_dump = -1;
 }
 
 static void
@@ -657,7 +658,18 @@ verdict_rules(struct vctx *c, const struct bootlog_facts *f)
 		return;
 	}
 
-	/* 4. SDK start-up (§8): system parameters and RF init data. */
+	/* 4. SDK start-up (§8): system parameters and RF init data. A dump from another unit
+	 * carries that unit's RF calibration and parameters (protocol.md §13.1 sectors). */
+	if (f != NULL && f->foreign_dump == 1 && sm != 1 && (has(d, S_RF_CAL) || has(d, S_SYS_PARAM))) {
+		set(c, BL_CAUSE_RF_INIT_DATA, 0.8, BL_CAUSE_FLASH_SIZE_MISMATCH,
+		    "Check the header's flash size against the chip first; if it fits, the sectors "
+		    "from the other unit are the problem.",
+		    "The flash was restored from another unit's dump, and the SDK rejects the RF init "
+		    "data or system parameters it found: they belong to that unit.");
+		add_ev(c, S_SYS_PARAM);
+		add_ev(c, S_RF_CAL);
+		return;
+	}
 	if (has(d, S_SYS_PARAM) && (has(d, S_RF_CAL) || d->boots >= 2 || sm == 1)) {
 		set(c, BL_CAUSE_FLASH_SIZE_MISMATCH, 0.8, sm == 1 ? BL_CAUSE_NONE : BL_CAUSE_RF_INIT_DATA,
 		    sm == 1 ? NULL : "Compare the header's flash size (byte 3 at 0x0) with the chip and "

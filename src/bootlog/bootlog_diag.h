@@ -58,6 +58,9 @@ struct bootlog_facts {
 	                       * -1 unknown (an ESP8285 implies DOUT) */
 	int hdr_mode;         /* flash mode byte of the image header at 0x0, -1 unknown */
 	uint32_t hdr_size;    /* flash size the image header at 0x0 declares, in bytes, 0 unknown */
+	int foreign_dump;     /* 1: the flash was restored from a dump of another unit (its MAC or
+	                       * chip id differs), so its RF calibration and system parameter
+	                       * sectors belong to that unit; 0 no, -1 unknown */
 };
 
 void bootlog_facts_init(struct bootlog_facts *f);

@@ -17,7 +17,7 @@
 extern const struct cli_cmd cli_cmd_decode;
 
 enum { OPT_FORMAT = 0x2000, OPT_CHIP, OPT_FLASH_SIZE, OPT_FLASH_MODE, OPT_HDR_MODE, OPT_HDR_SIZE,
-	OPT_APP_BAUD, OPT_READ_BAUD };
+	OPT_APP_BAUD, OPT_READ_BAUD, OPT_FOREIGN };
 
 struct decode_out {
 	struct bootlog_diag diag;
@@ -70,6 +70,7 @@ decode_run(int argc, char **argv)
 		{ "header-size", required_argument, NULL, OPT_HDR_SIZE },
 		{ "app-baud", required_argument, NULL, OPT_APP_BAUD },
 		{ "read-baud", required_argument, NULL, OPT_READ_BAUD },
+		{ "foreign-dump", no_argument, NULL, OPT_FOREIGN },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -139,6 +140,9 @@ decode_run(int argc, char **argv)
 				facts.flash_size = size;
 			else
 				facts.hdr_size = size;
+			break;
+		case OPT_FOREIGN:
+			facts.foreign_dump = 1;
 			break;
 		case OPT_APP_BAUD:
 		case OPT_READ_BAUD:
@@ -237,6 +241,7 @@ const struct cli_cmd cli_cmd_decode = {
 	    "  --header-mode MODE   the flash mode in the image header at 0x0\n"
 	    "  --header-size SIZE   the flash size in the image header at 0x0\n"
 	    "  --app-baud BAUD      the application's baud (default 115200)\n"
-	    "  --read-baud BAUD     the baud the log was captured at, if known\n",
+	    "  --read-baud BAUD     the baud the log was captured at, if known\n"
+	    "  --foreign-dump       the flash was restored from another unit's dump\n",
 	.run = decode_run,
 };
