@@ -61,29 +61,39 @@ if [ ! -x "$sim" ]; then
 fi
 
 echo
-echo "Starting espdesk-sim: a simulated Sonoff in download mode (GPIO0 held low), flash in \$DEMO/flash.bin"
-"$sim" --download --flash "$tmp/flash.bin" --link "$tmp/esp" >"$tmp/sim.out" 2>"$tmp/sim.err" &
-simpid=$!
-i=0
-while [ ! -e "$tmp/esp" ] && [ $i -lt 100 ]; do
-  if ! kill -0 "$simpid" 2>/dev/null; then
+echo "Starting espdesk-sim: a simulated NodeMCU-style board (GPIO0 held low, DTR/RTS wired to"
+echo "EN and GPIO0 as on an auto-reset circuit), served over RFC 2217 on localhost; its flash is"
+echo "the file \$DEMO/flash.bin."
+# A free TCP port: try a few, since another program may hold one.
+tries=0
+port=""
+while [ -z "$port" ] && [ $tries -lt 5 ]; do
+  tcp=$((20000 + ($$ + tries * 7919) % 30000))
+  "$sim" --download --flash "$tmp/flash.bin" --rfc2217 "$tcp" >"$tmp/sim.out" 2>"$tmp/sim.err" &
+  simpid=$!
+  i=0
+  while [ ! -s "$tmp/sim.out" ] && [ $i -lt 50 ] && kill -0 "$simpid" 2>/dev/null; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  if [ -s "$tmp/sim.out" ] && kill -0 "$simpid" 2>/dev/null; then
+    port=$(head -n 1 "$tmp/sim.out")
+  else
+    kill "$simpid" 2>/dev/null
+    wait "$simpid" 2>/dev/null
     simpid=""
-    echo "demo: espdesk-sim stopped at once:" >&2
-    cat "$tmp/sim.err" >&2
-    exit 1
+    tries=$((tries + 1))
   fi
-  sleep 0.1
-  i=$((i + 1))
 done
-if [ ! -e "$tmp/esp" ]; then
-  echo "demo: espdesk-sim did not make its port within 10 s:" >&2
+if [ -z "$port" ]; then
+  echo "demo: espdesk-sim did not start:" >&2
   cat "$tmp/sim.err" >&2
   exit 1
 fi
-echo "The simulated board is on $(head -n 1 "$tmp/sim.out") (linked as \$DEMO/esp)."
-port=$tmp/esp
-# The board is already in download mode and a pty has no DTR/RTS: no reset before or after.
-fl="--before no-reset --after no-reset"
+echo "The simulated board is at $port."
+# Each command resets the board into the ROM loader through DTR/RTS (--before default-reset)
+# and leaves it there afterwards, since GPIO0 is held low and would only bring it back.
+fl="--after no-reset"
 
 run "$esp" list-ports
 for c in chip-id read-mac flash-id; do
@@ -107,6 +117,8 @@ if has write-flash && has read-flash; then
   fi
   # And the simulator's flash file holds them at 0x10000 (65536).
   run cmp -n 16384 "$tmp/demo.bin" "$tmp/flash.bin" 0 65536
+  cmp -s -n 16384 "$tmp/demo.bin" "$tmp/flash.bin" 0 65536 &&
+    echo "(cmp says nothing: the simulator's flash file holds the same bytes at 0x10000.)"
 fi
 if has decode; then
   # A real boot loop from tests/data, explained.
@@ -118,5 +130,8 @@ if has decode; then
 fi
 echo
 echo "Done; the simulator stops now. Try it yourself:"
+echo "  $sim --download --flash /tmp/flash.bin --rfc2217 4000 &"
+echo "  $esp chip-id -p rfc2217://localhost:4000"
+echo "or on a pseudo-terminal, which has no DTR/RTS (so one command per start):"
 echo "  $sim --download --flash /tmp/flash.bin --link /tmp/esp &"
 echo "  $esp chip-id -p /tmp/esp --before no-reset"
