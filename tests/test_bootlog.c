@@ -396,6 +396,10 @@ test_exceptions(void)
 	KIND("User exception (panic/abort/assert)", BL_PANIC);
 	KIND("Abort called", BL_PANIC);
 	KIND("ISR not in IRAM!", BL_PANIC);
+	/* ESP8266_RTOS_SDK v3 (bootlog.md §11: IDF-style). */
+	KIND("Guru Meditation Error: Core  0 panic'ed (LoadProhibited). Exception was unhandled.", BL_PANIC);
+	KIND("abort() was called at PC 0x40221a5c on core 0", BL_PANIC);
+	KIND("Task watchdog got triggered.", BL_SOFT_WDT);
 	KIND("Restarting...", BL_RESTART);
 }
 

@@ -652,6 +652,20 @@ classify(struct bootlog *b, const uint8_t *t, size_t m, struct bootlog_event *ev
 		if (STARTS(t, m, "User exception"))
 			ev->kind = BL_PANIC;
 		break;
+	case 'G':
+		/* ESP8266_RTOS_SDK v3 (IDF-style) crash report. */
+		if (STARTS(t, m, "Guru Meditation Error"))
+			ev->kind = BL_PANIC;
+		break;
+	case 'T':
+		/* The RTOS SDK's task watchdog: the soft watchdog's counterpart there. */
+		if (STARTS(t, m, "Task watchdog got triggered"))
+			ev->kind = BL_SOFT_WDT;
+		break;
+	case 'a':
+		if (STARTS(t, m, "abort() was called"))
+			ev->kind = BL_PANIC;
+		break;
 	case 'A':
 		if (STARTS(t, m, "Abort called"))
 			ev->kind = BL_PANIC;

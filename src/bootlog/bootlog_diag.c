@@ -739,7 +739,19 @@ verdict_rules(struct vctx *c, const struct bootlog_facts *f)
 		return;
 	}
 
-	/* 6. The application (§6-§7). */
+	/* 6. The application (§6-§7). Newer Arduino cores follow "Soft WDT reset" with an
+	 * "Exception (4)" (the level-1 interrupt that reports it): that is the watchdog, and so is
+	 * any soft watchdog report that came before the first crash. */
+	if (has(d, S_SOFT_WDT) && (!has(d, S_EXCEPTION) || d->exc_cause == 4 ||
+	    d->sig[S_SOFT_WDT].lineno < d->sig[S_EXCEPTION].lineno)) {
+		set(c, BL_CAUSE_SOFT_WATCHDOG, 0.9, BL_CAUSE_NONE, NULL,
+		    "The core reports a software watchdog reset: the sketch ran for seconds without "
+		    "yielding to the SDK.");
+		add_ev(c, S_SOFT_WDT);
+		add_ev(c, S_CTX);
+		add_ev(c, S_SP);
+		return;
+	}
 	if (has(d, S_EXCEPTION) || has(d, S_PANIC)) {
 		static char why[320];
 
@@ -763,16 +775,6 @@ verdict_rules(struct vctx *c, const struct bootlog_facts *f)
 		add_ev(c, S_CTX);
 		return;
 	}
-	if (has(d, S_SOFT_WDT)) {
-		set(c, BL_CAUSE_SOFT_WATCHDOG, 0.9, BL_CAUSE_NONE, NULL,
-		    "The core reports a software watchdog reset: the sketch ran for seconds without "
-		    "yielding to the SDK.");
-		add_ev(c, S_SOFT_WDT);
-		add_ev(c, S_CTX);
-		add_ev(c, S_SP);
-		return;
-	}
-
 	/* 7. Resets without a report (§2, §7, §13). */
 	if (has(d, S_BANNER_WDT)) {
 		int unasked = 0;
