@@ -81,7 +81,8 @@ cmd(struct rig *r, uint8_t op, const void *data, size_t len, uint32_t checksum)
 	pkt[3] = (uint8_t)(len >> 8);
 	for (int i = 0; i < 4; i++)
 		pkt[4 + i] = (uint8_t)(checksum >> (8 * i));
-	memcpy(pkt + 8, data, len);
+	if (len > 0)
+		memcpy(pkt + 8, data, len);
 	wire[n++] = 0xC0;
 	for (size_t i = 0; i < 8 + len; i++) {
 		if (pkt[i] == 0xC0) {

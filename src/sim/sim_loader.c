@@ -18,6 +18,16 @@ enum {
 	ERR_INVALID_PARAM = 0x01, ERR_INVALID_MSG = 0x05, ERR_FAILED = 0x06, ERR_CHECKSUM = 0x07,
 };
 
+/* The ROM addresses flash with 24-bit SPI addresses: whatever SPI_SET_PARAMS claims, no erase or
+ * write reaches beyond 16 MB. */
+#define ROM_MAX_CHIP (16u << 20)
+
+static uint32_t
+rom_chip_size(const struct sim_loader *l)
+{
+	return l->chip->flashchip[1] < ROM_MAX_CHIP ? l->chip->flashchip[1] : ROM_MAX_CHIP;
+}
+
 /* The largest frame the ROM takes: a 0x1800-byte MEM_DATA block plus headers, with room to spare
  * for tools that send bigger blocks. */
 #define LOADER_MAX_FRAME (0x4000 + 64)
@@ -78,8 +88,8 @@ cmd_flash_begin(struct sim_loader *l, const uint8_t *d, size_t len)
 	l->fl_offset = rd_le32(d + 12);
 	l->flash_on = 1;
 	if (erase_size != 0) {
-		rc = sim_flash_rom_erase_area(l->flash, l->fl_offset, erase_size,
-		    l->chip->flashchip[1], &busy);
+		rc = sim_flash_rom_erase_area(l->flash, l->fl_offset, erase_size, rom_chip_size(l),
+		    &busy);
 		if (rc == RC_ERR_GONE) {
 			l->stopped = 1;
 			l->ops->event(l->arg, SIM_LOADER_EV_POWER_LOST, 0);
@@ -130,7 +140,7 @@ cmd_flash_data(struct sim_loader *l, const uint8_t *d, size_t len, uint32_t cks)
 	}
 	seq = rd_le32(d + 4);
 	addr = l->fl_offset + seq * l->fl_block_size;
-	if ((uint64_t)addr + (uint64_t)dlen > l->chip->flashchip[1]) {
+	if ((uint64_t)addr + (uint64_t)dlen > rom_chip_size(l)) {
 		FAIL(OP_FLASH_DATA, ERR_FAILED);
 		return;
 	}
