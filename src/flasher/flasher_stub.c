@@ -2,10 +2,9 @@
  * flasher_stub.c: uploading the flasher stub into the chip's RAM with MEM_BEGIN/MEM_DATA/MEM_END
  * and waiting for its "OHAI" greeting (§4.4).
  *
- * The image: src/stub/ builds `stub_image_esp8266` for the real chip. Until that image is in
- * the tree this file carries a placeholder that only the simulator accepts (it runs our stub
- * logic natively after any executed upload, §15.8); on a real adapter the engine refuses the
- * placeholder and says to use --no-stub.
+ * The image is `stub_image_esp8266` (src/stub/stub_image.h): our portable stub cross-compiled
+ * for the LX106, text in IRAM and data in DRAM, entry from the build. The simulator runs the
+ * same stub logic natively after the upload (§15.8), so the simulator tests exercise this path.
  */
 #include "config.h"
 
@@ -17,23 +16,13 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "serial/ser.h"
+#include "stub/stub_image.h"
 
 struct stub_seg {
 	uint32_t addr;
 	const uint8_t *data;
 	size_t len;
 };
-
-/* Placeholder: a literal word and a `ret.n`-sized body at esptool's legacy stub addresses
- * (text 0x4010D000, entry 0x4010D004, data at 0x3FFFACA8; stub.md). */
-static const uint8_t placeholder_text[8] = { 0x00, 0x00, 0x00, 0x00, 0x0D, 0xF0, 0x00, 0x00 };
-static const uint8_t placeholder_data[4] = { 0 };
-static const struct stub_seg stub_segs[] = {
-	{ 0x4010D000u, placeholder_text, sizeof placeholder_text },
-	{ 0x3FFFACA8u, placeholder_data, sizeof placeholder_data },
-};
-static const uint32_t stub_entry = 0x4010D004u;
-static const int stub_is_placeholder = 1;
 
 /*
  * One segment: MEM_BEGIN, then MEM_DATA blocks. A block that is lost or arrives garbled (the
@@ -115,20 +104,20 @@ upload_seg(struct flasher *f, const struct stub_seg *s, char **cause)
 int
 flasher_stub_upload(struct flasher *f, char **cause)
 {
-	uint32_t w[2] = { 0, stub_entry };
+	const struct stub_image *im = &stub_image_esp8266;
+	const struct stub_seg segs[2] = {
+		{ im->text_addr, im->text, im->text_len },
+		{ im->data_addr, im->data, im->data_len },
+	};
+	uint32_t w[2] = { 0, im->entry };
 	const uint8_t *d;
 	size_t n;
 	int rc, bad;
 
 	*cause = NULL;
-	if (stub_is_placeholder && ser_kind(f->ser) == SER_KIND_USB) {
-		*cause = xfmt("%s: this build of espdesk carries no stub image for a real chip (the "
-		    "cross compiler was missing); run again with --no-stub", f->o.port);
-		return RC_ERR_NOTSUP;
-	}
 	flasher_phase_start(f, FLASHER_PH_STUB);
-	for (size_t i = 0; i < ARRAY_SIZE(stub_segs); i++)
-		if ((rc = upload_seg(f, &stub_segs[i], cause)) < 0)
+	for (size_t i = 0; i < ARRAY_SIZE(segs); i++)
+		if (segs[i].len > 0 && (rc = upload_seg(f, &segs[i], cause)) < 0)
 			return rc;
 	/* MEM_END(0, entry): the ROM may jump before its reply is out, so its answer is optional
 	 * (esptool waits 0.2 s and ignores errors). */
