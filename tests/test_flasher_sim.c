@@ -664,6 +664,68 @@ test_rom_write_image(void)
 	free(img);
 }
 
+static void
+test_rom_erase_chip(void)
+{
+	uint8_t *init = malloc(1 * MB), *flash;
+	struct sim s;
+	struct flasher *f = NULL;
+	char *cause = NULL;
+
+	fill_random(init, 1 * MB);
+	T_TRUE(sim_start(&s, 1 * MB, init, NULL) == 0);
+	T_EQ_INT(fl_open(&s, &f, 0, 1, NULL, NULL), RC_OK);
+	/* Without the stub: FLASH_BEGIN over the whole chip, compensated (§7.3 row 0x0/0x100000). */
+	if (f != NULL)
+		T_EQ_INT(flasher_erase_chip(f, &cause), RC_OK);
+	fl_done(f);
+	flash = sim_flash(&s);
+	T_TRUE(flash != NULL);
+	if (flash != NULL) {
+		size_t i = 0;
+
+		while (i < 1 * MB && flash[i] == 0xFF)
+			i++;
+		T_EQ_HEX(i, 1 * MB);
+	}
+	free(flash);
+	free(cause);
+	sim_stop(&s);
+	free(init);
+}
+
+static void
+test_dead_flash(void)
+{
+	static const char *const ex[] = { "--flash-id", "0xFFFFFF", NULL };
+	uint8_t data[4096] = { 0 };
+	struct flasher_write_result res;
+	struct collect c = { malloc(0x10000), 0, 0x10000, 0, 0 };
+	struct sim s;
+	struct flasher *f = NULL;
+	char *cause = NULL;
+
+	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
+	T_EQ_INT(fl_open(&s, &f, 0, 0, NULL, NULL), RC_OK);
+	if (f != NULL) {
+		T_EQ_HEX(flasher_info(f)->jedec, 0xFFFFFF);
+		T_TRUE(flasher_chip_jedec_dead(flasher_info(f)->jedec));
+		/* §9.2: 0xFFFFFF means the flash is not answering; nothing is read or written. */
+		T_EQ_INT(flasher_read(f, 0, 0x10000, collect_sink, &c, &cause), RC_ERR_DEVICE);
+		T_CONTAINS(cause, "not answering");
+		T_CONTAINS(cause, "3.3 V");
+		free(cause);
+		cause = NULL;
+		T_EQ_INT(flasher_write(f, 0, data, sizeof data, NULL, &res, &cause), RC_ERR_DEVICE);
+		T_CONTAINS(cause, "nothing was written");
+		T_EQ_INT(c.next, 0);
+	}
+	fl_done(f);
+	free(cause);
+	free(c.buf);
+	sim_stop(&s);
+}
+
 /* --- erase ------------------------------------------------------------------------------ */
 
 static void
@@ -926,6 +988,7 @@ main(void)
 		C(test_write_1mb_115200), C(test_write_1mb_921600), C(test_write_latency),
 		C(test_write_faults), C(test_write_header_patch), C(test_write_refusals),
 		C(test_verify_mismatch), C(test_rom_write_erase_bug), C(test_rom_write_image),
+		C(test_rom_erase_chip), C(test_dead_flash),
 		C(test_erase_stub), C(test_erase_power_loss),
 		C(test_connect_not_in_download_mode), C(test_stuck_gpio0_after_reset),
 		C(test_connect_manual), C(test_reconnect_running_stub),

@@ -112,6 +112,21 @@ check "resume exits 0" '[ $rc -eq 0 ]'
 check "resume says where it continued" 'grep -q "resuming: 0x" "$T/err"'
 check "resumed backup equals the flash" 'cmp -s "$T/b2.bin" "$T/orig.bin"'
 
+# Pulled cable during a write: which files are done, and how to go on.
+head -c 65536 /dev/urandom >"$T/w1.bin"
+head -c 524288 /dev/urandom >"$T/w2.bin"
+sim_start 1MB --faults cut-after=150000
+E write-flash 0 "$T/w1.bin" 0x40000 "$T/w2.bin" >/dev/null 2>"$T/err"; rc=$?
+check "pulled cable: write-flash fails" '[ $rc -eq 1 ]'
+check "pulled cable: names the finished file" 'grep -q "Done and verified: .*w1.bin at 0x0" "$T/err"'
+check "pulled cable: names the unfinished file" 'grep -q "Not finished: .*w2.bin at 0x40000" "$T/err"'
+check "pulled cable: says how to resume" 'grep -q "run the same command again" "$T/err"'
+sim_start 1MB
+E write-flash 0 "$T/w1.bin" 0x40000 "$T/w2.bin" >"$T/out" 2>"$T/err"; rc=$?
+check "re-run after the pull finishes" '[ $rc -eq 0 ]'
+check "re-run skips what was already written" 'grep -q "w1.bin at 0x00000000: 65536 bytes (0 written, 65536 already on the chip)" "$T/out"'
+check "re-run: flash holds both files" 'cmp -s "$T/w1.bin" <(head -c 65536 "$T/flash.bin") && cmp -s "$T/w2.bin" <(tail -c +$((0x40000 + 1)) "$T/flash.bin" | head -c 524288)'
+
 # Not in download mode: the famous message with the fix.
 sim_start 1MB --boot
 "$ESPDESK" chip-id -p "$PORT" --connect-timeout 2 >/dev/null 2>"$T/err"; rc=$?
