@@ -533,6 +533,39 @@ test_stub(void)
 		if (m != NULL)
 			T_EQ_MEM(got, m + 0x2000, 0x3000);
 	}
+	/* esptool-js reads 256 KB with 1024 frames in flight (tests/interop/FINDINGS.md F1): the
+	 * reply comes first, then every frame, then the MD5 of all of it. */
+	{
+		uint8_t q[16], ack[4], *all = malloc(0x40000);
+		struct buf w = BUF_INIT;
+		size_t got_all = 0;
+
+		wr_le32(q, 0); wr_le32(q + 4, 0x40000); wr_le32(q + 8, 0x1000); wr_le32(q + 12, 1024);
+		send_cmd(&s, 0xD2, q, 16, 0);
+		T_EQ_INT(read_frame(&s, 3000), 0);
+		T_TRUE(s.flen == 10 && s.frame[0] == 1 && s.frame[1] == 0xD2 && s.frame[8] == 0);
+		while (got_all < 0x40000) {
+			if (read_frame(&s, 3000) < 0 || s.flen != 0x1000)
+				break;
+			memcpy(all + got_all, s.frame, 0x1000);
+			got_all += 0x1000;
+			wr_le32(ack, (uint32_t)got_all);
+			buf_reset(&w);
+			slip_encode_buf(&w, ack, 4);
+			ser_write(s.port, buf_head(&w), buf_len(&w));
+		}
+		buf_free(&w);
+		T_EQ_INT(got_all, 0x40000);
+		T_EQ_INT(read_frame(&s, 3000), 0);
+		MD5Init(&ctx);
+		MD5Update(&ctx, all, 0x40000);
+		MD5Final(digest, &ctx);
+		T_EQ_INT(s.flen, 16);
+		T_EQ_MEM(s.frame, digest, 16);
+		if (m != NULL)
+			T_EQ_MEM(all, m, 0x40000);
+		free(all);
+	}
 	/* ERASE_REGION 0x3000+0x1000 (§4.5). */
 	{
 		uint8_t q[8];

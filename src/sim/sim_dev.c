@@ -30,7 +30,13 @@ struct seg {
 	uint32_t baud;
 	uint8_t *data;
 	size_t len, off;  /* off: bytes already delivered */
+	size_t cap;       /* allocated; grows geometrically (the stub emits small chunks) */
 };
+
+/* The stub generates READ_FLASH frames only while less than this is waiting to leave, so its
+ * reply and first frames go out at once instead of after the whole read window (a real stub
+ * streams at the line rate; tests/interop/FINDINGS.md F1). */
+#define STUB_TX_BACKLOG 8192
 
 enum pending_kind {
 	PEND_NONE, PEND_HW_BOOT, PEND_SOFT_RESET, PEND_RUN_USER, PEND_PLAN_END, PEND_POWER_LOST,
@@ -72,6 +78,7 @@ struct sim_dev {
 	int64_t usb_first;
 	int flash_lost;
 	int cut;          /* cut-after struck; reported once by sim_dev_cable_cut() */
+	int stub_more;    /* the stub has more to send once the backlog drains */
 };
 
 static const char *const mode_names[] = {
@@ -96,6 +103,28 @@ q_clear(struct sim_dev *d)
 }
 
 static void
+seg_append(struct seg *s, const uint8_t *data, size_t len)
+{
+	if (s->len + len > s->cap) {
+		s->cap = s->cap * 2 > s->len + len ? s->cap * 2 : s->len + len;
+		s->data = xreallocarray(s->data, s->cap, 1);
+	}
+	memcpy(s->data + s->len, data, len);
+	s->len += len;
+}
+
+/* Bytes queued in the chip or the USB bridge that the host has not been handed yet. */
+static size_t
+backlog(const struct sim_dev *d)
+{
+	size_t n = buf_len(&d->usb);
+
+	for (size_t i = d->qhead; i < d->qn; i++)
+		n += d->q[i].len - d->q[i].off;
+	return n;
+}
+
+static void
 queue_tx(struct sim_dev *d, uint32_t baud, const uint8_t *data, size_t len)
 {
 	int64_t t = d->cpu > d->line_free ? d->cpu : d->line_free;
@@ -104,15 +133,12 @@ queue_tx(struct sim_dev *d, uint32_t baud, const uint8_t *data, size_t len)
 	if (len == 0)
 		return;
 	if (last != NULL && last->baud == baud && t == d->line_free && last->off == 0 &&
-	    !d->cfg.fast) {
-		last->data = xreallocarray(last->data, last->len + len, 1);
-		memcpy(last->data + last->len, data, len);
-		last->len += len;
-	} else if (last != NULL && last->baud == baud && d->cfg.fast && last->t == t) {
-		last->data = xreallocarray(last->data, last->len + len, 1);
-		memcpy(last->data + last->len, data, len);
-		last->len += len;
-	} else {
+	    !d->cfg.fast)
+		seg_append(last, data, len);
+	else if (last != NULL && last->baud == baud && d->cfg.fast && last->t == t &&
+	    last->off == 0)
+		seg_append(last, data, len);
+	else {
 		if (d->qhead > 0 && d->qhead == d->qn)
 			d->qhead = d->qn = 0;
 		if (d->qn == d->qcap) {
@@ -122,10 +148,9 @@ queue_tx(struct sim_dev *d, uint32_t baud, const uint8_t *data, size_t len)
 		last = &d->q[d->qn++];
 		last->t = t;
 		last->baud = baud;
-		last->data = xmalloc(len);
-		memcpy(last->data, data, len);
-		last->len = len;
-		last->off = 0;
+		last->data = NULL;
+		last->len = last->off = last->cap = 0;
+		seg_append(last, data, len);
 	}
 	if (!d->cfg.fast)
 		d->line_free = t + (int64_t)sim_uart_time_us(len, baud);
@@ -527,9 +552,15 @@ stub_start(struct sim_dev *d)
 static void
 stub_pump(struct sim_dev *d)
 {
-	while (d->mode == SIM_MODE_STUB && d->pending == PEND_NONE && !d->flash_lost &&
-	    stub_poll(d->stub))
-		;
+	d->stub_more = 0;
+	while (d->mode == SIM_MODE_STUB && d->pending == PEND_NONE && !d->flash_lost) {
+		if (backlog(d) >= STUB_TX_BACKLOG) {
+			d->stub_more = 1;
+			break;
+		}
+		if (!stub_poll(d->stub))
+			break;
+	}
 	if (d->flash_lost) {
 		d->flash_lost = 0;
 		set_pending(d, PEND_POWER_LOST, d->now);
@@ -719,6 +750,14 @@ sim_dev_run(struct sim_dev *d, int64_t now_us, uint32_t host_baud, struct buf *o
 			do_pending(d);
 			continue;
 		}
+		if (d->stub_more && out != NULL &&
+		    backlog(d) + buf_len(out) < STUB_TX_BACKLOG / 2) {
+			size_t before = backlog(d);
+
+			stub_pump(d);
+			if (backlog(d) > before)
+				continue;
+		}
 		if (d->mode == SIM_MODE_APP && d->plan.nloop > 0 && d->loop_next <= d->now &&
 		    d->qhead == d->qn) {
 			app_iteration(d);
@@ -759,6 +798,8 @@ sim_dev_next_us(const struct sim_dev *d)
 		CAND(d->loop_next);
 	if (buf_len(&d->usb) > 0)
 		CAND(d->cfg.fast ? d->now : d->usb_first + (int64_t)d->cfg.usb_latency_ms * 1000);
+	if (d->stub_more && backlog(d) < STUB_TX_BACKLOG / 2)
+		CAND(d->now);
 #undef CAND
 	return t;
 }

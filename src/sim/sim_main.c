@@ -38,6 +38,8 @@
 #define STALL_DISCARD_US 500000
 /* How often the pty's baud is re-read while nothing else happens. */
 #define BAUD_POLL_MS 20
+/* While this much is waiting for the host, the device is not run: the host's reading paces it. */
+#define TO_HOST_MAX 65536
 
 struct ctl_client {
 	int fd;
@@ -402,6 +404,10 @@ device_out(struct sim *s, int64_t now)
 {
 	struct buf out = BUF_INIT;
 
+	if (buf_len(&s->to_host) >= TO_HOST_MAX) {
+		pump_out(s, now);
+		return;
+	}
 	sim_dev_run(s->dev, now, host_baud(s), &out);
 	if (buf_len(&out) > 0 && face_fd(s) >= 0) {
 		if (s->rfc_port)
@@ -472,7 +478,7 @@ run(struct sim *s)
 		device_out(s, now);
 		next = sim_dev_next_us(s->dev);
 		timeout = BAUD_POLL_MS;
-		if (next >= 0) {
+		if (next >= 0 && buf_len(&s->to_host) < TO_HOST_MAX) {
 			int64_t ms = (next - now + 999) / 1000;
 
 			if (ms < timeout)
