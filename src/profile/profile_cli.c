@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "core/esc.h"
@@ -648,6 +649,22 @@ pc_check(int argc, char **argv)
 
 	while (path[npath] != NULL)
 		npath++;
+	for (int i = 0; i < argc; i++) {
+		struct stat st;
+
+		if (stat(argv[i], &st) != 0) {
+			char *msg = xfmt("%s: cannot open: %s", argv[i], strerror(errno));
+
+			if (cli_common.json) {
+				printf("{\"error\":");
+				json_str(stdout, msg);
+				printf("}\n");
+			} else
+				fprintf(stderr, "%s\n", safe(msg, 0));
+			free(msg);
+			bad++;
+		}
+	}
 	/* The files go first (highest precedence), so a clash is blamed on them, and a file that
 	 * is already in a profile directory simply replaces itself. */
 	nent = (size_t)argc + npath;
@@ -692,8 +709,8 @@ pc_check(int argc, char **argv)
 			printf("%zu profiles loaded from the search path, %zu error%s\n", s->n, bad,
 			    bad == 1 ? "" : "s");
 		else if (bad > 0)
-			printf("%zu error%s; fix them and run 'espdesk profiles check' again\n", bad,
-			    bad == 1 ? "" : "s");
+			printf("%zu error%s; fix %s and run 'espdesk profiles check' again\n", bad,
+			    bad == 1 ? "" : "s", bad == 1 ? "it" : "them");
 	}
 	profile_set_free(s);
 	free(entries);

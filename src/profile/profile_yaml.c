@@ -630,7 +630,7 @@ walk_gpio(struct pctx *c, const struct ynode *v, struct profile *p)
 		uint32_t pin;
 		char *use;
 
-		if (k->type != YN_SCALAR || k->quoted || parse_num(k->str, 0, &pin) != 0 || pin > 16) {
+		if (k->type != YN_SCALAR || parse_num(k->str, 0, &pin) != 0 || pin > 16) {
 			perr(c, k, "GPIO '%s' is not a pin number; the ESP8266 has GPIO 0 to 16",
 			    k->type == YN_SCALAR ? k->str : yn_what(k));
 			continue;
