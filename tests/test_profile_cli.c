@@ -76,6 +76,8 @@ test_check_files(void)
 	T_CONTAINS(out, "{\"error\":\"");
 	T_CONTAINS(out, "dup/c.yaml:2:11: alias 'dup-alias' is already an alias of profile 'dup-one'");
 	T_TRUE(strstr(out, "b.yaml") == NULL);  /* problems of other files are not this check's */
+	T_EQ_INT(run(shipped(), "profiles check /nonexistent/my-board.txt"), 1);
+	T_CONTAINS(out, "/nonexistent/my-board.txt: cannot open: No such file or directory");
 }
 
 static void
