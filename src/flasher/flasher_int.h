@@ -74,6 +74,10 @@ int flasher_io_cmd(struct flasher *f, uint8_t op, const uint32_t *words, size_t 
     struct rom_proto_resp *r, char **cause);
 int flasher_io_read_reg(struct flasher *f, uint32_t addr, uint32_t *val, char **cause);
 int flasher_io_write_reg(struct flasher *f, uint32_t addr, uint32_t val, char **cause);
+/* The USB-serial bridge behind the port ("CH340/CH341"), or NULL (static string). */
+const char *flasher_io_bridge(struct flasher *f);
+/* What to do about a noisy line, for this adapter. Caller frees. */
+char *flasher_io_noise_hint(struct flasher *f);
 /* A cause for a transport failure rc during what ("reading 0x10000"), with the next step. */
 char *flasher_io_cause(struct flasher *f, int rc, const char *what);
 

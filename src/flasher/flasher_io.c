@@ -6,6 +6,7 @@
 
 #include "flasher/flasher_int.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,4 +227,42 @@ flasher_io_cause(struct flasher *f, int rc, const char *what)
 		return xfmt("%s: %s while %s; check the port and run the command again", port,
 		    rc_str(rc), what);
 	}
+}
+
+const char *
+flasher_io_bridge(struct flasher *f)
+{
+	struct ser_info *list = NULL;
+	const char *bridge = NULL;
+	char *cause = NULL, *want, *have;
+	size_t n = 0;
+
+	if (ser_kind(f->ser) != SER_KIND_USB || ser_list(&list, &n, &cause) < 0) {
+		free(cause);
+		return NULL;
+	}
+	want = realpath(f->o.port, NULL);
+	for (size_t i = 0; i < n && bridge == NULL; i++) {
+		have = realpath(list[i].path, NULL);
+		if (have != NULL && want != NULL && strcmp(have, want) == 0)
+			bridge = list[i].bridge;
+		free(have);
+	}
+	free(want);
+	ser_list_free(list, n);
+	return bridge;
+}
+
+char *
+flasher_io_noise_hint(struct flasher *f)
+{
+	const char *bridge = flasher_io_bridge(f);
+
+	if (bridge != NULL && strstr(bridge, "CH34") != NULL)
+		return xfmt("This is a %s adapter: many fail above 460800 baud on Linux; run again "
+		    "with -b 460800 (or -b 230400), a short cable and no USB hub", bridge);
+	return xfmt("Bytes are being lost or changed between the adapter and the chip%s%s: run "
+	    "again with a lower -b (460800 or 230400), use a short cable without a USB hub, and "
+	    "check the board's 3.3 V supply (a Sonoff's own supply must be unplugged from mains)",
+	    bridge ? " (a " : "", bridge ? bridge : "");
 }

@@ -154,10 +154,12 @@ flasher_read(struct flasher *f, uint32_t off, uint32_t len, flasher_sink *sink, 
 		flasher_notice(f, "region 0x%06x..0x%06x: %s; reading it again", addr, addr + n - 1,
 		    why ? why : rc_str(rc));
 		if (fails_here >= MAX_TRIES) {
+			char *hint = flasher_io_noise_hint(f);
+
 			*cause = xfmt("%s: the region at 0x%x could not be read intact in %d tries (last "
-			    "error: %s). The link is too noisy: use a shorter cable or a lower -b, "
-			    "check the 3.3 V supply, then run again with --resume", f->o.port, addr,
-			    MAX_TRIES, why ? why : rc_str(rc));
+			    "error: %s). %s; then run again with --resume", f->o.port, addr, MAX_TRIES,
+			    why ? why : rc_str(rc), hint);
+			free(hint);
 			free(why);
 			rc = RC_ERR_VERIFY;
 			break;

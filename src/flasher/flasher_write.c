@@ -186,6 +186,15 @@ stub_write(struct flasher *f, uint32_t off, const uint8_t *buf, size_t len,
 					dev_fail(f, rc, dc, "writing", cause), dc = NULL;
 				free(dc);
 				free(c2);
+				if (rc != RC_ERR_CANCEL && rc != RC_ERR_GONE && *cause != NULL) {
+					char *hint = flasher_io_noise_hint(f), *all;
+
+					all = xfmt("%s. %s; then run the same command again (sectors already "
+					    "written are skipped)", *cause, hint);
+					free(*cause);
+					free(hint);
+					*cause = all;
+				}
 				res->written = (uint32_t)done;
 				goto out;
 			}
