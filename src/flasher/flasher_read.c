@@ -21,15 +21,20 @@
 #define PACKET 0x1000u
 #define MAX_TRIES 10
 
-/* Stops a broken stream: the final acknowledgement lets the stub send its digest and return to
- * its command loop; a stub that missed it ends the stream on the next command frame. */
+/* Stops a broken stream. The final acknowledgement lets a stub that already sent everything
+ * send its digest; any command frame then ends a stream that is still going (our stub treats a
+ * frame that is not 4 bytes long during READ_FLASH as the next command, stub.h), and the
+ * resync drains whatever is left. */
 static void
 abandon(struct flasher *f, uint32_t len)
 {
-	uint8_t ack[4];
+	uint8_t ack[4], pkt[ROM_HDR_LEN + 4];
+	uint32_t addr = ROM_MAGIC_REG;
+	size_t n = rom_proto_words_cmd_build(pkt, sizeof pkt, ROM_OP_READ_REG, &addr, 1);
 
 	wr_le32(ack, len);
 	flasher_io_send(f, ack, 4);
+	flasher_io_send(f, pkt, n);
 }
 
 static int
