@@ -27,11 +27,8 @@ lines(struct flasher *f, int dtr, int rts, int tight)
 		rc = ser_set_dtr_rts(f->ser, dtr, rts);
 	else if ((rc = ser_set_dtr(f->ser, dtr)) == RC_OK)
 		rc = ser_set_rts(f->ser, rts);
-	if (rc == RC_ERR_NOTSUP) {
+	if (rc == RC_ERR_NOTSUP)
 		f->no_lines = 1;
-		flasher_notice(f, "%s has no DTR/RTS lines, so the chip was not reset; it must "
-		    "already be in download mode (GPIO0 held low at power-on)", f->o.port);
-	}
 	return rc;
 }
 
@@ -150,6 +147,10 @@ flasher_conn_connect(struct flasher *f, char **cause)
 			rc = reset_into_loader(f, (int)(attempt % 4));
 			if (rc == RC_ERR_CANCEL || rc == RC_ERR_GONE)
 				goto fail;
+			if (rc == RC_ERR_NOTSUP)
+				flasher_notice(f, "%s has no DTR/RTS lines, so the chip was not reset; it "
+				    "must already be in download mode (GPIO0 held low at power-on)",
+				    f->o.port);
 		}
 		flasher_emit(f, FLASHER_PH_CONNECT, attempt + 1, 0, 0, NULL);
 		for (int i = 0; i < 5; i++) {
