@@ -100,6 +100,8 @@ struct flasher_info {
 	const char *vendor;   /* "Winbond", ...; NULL when unknown. Static. */
 	int stub;             /* 1 when the stub runs */
 	int baud;             /* the baud in use now */
+	uint64_t bytes_out;   /* bytes sent on the wire so far (SLIP framing included) */
+	uint64_t bytes_in;    /* bytes received so far */
 };
 
 /*

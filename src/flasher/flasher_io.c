@@ -48,6 +48,7 @@ flasher_io_send(struct flasher *f, const void *pkt, size_t len)
 	if (flasher_io_cancelled(f))
 		return RC_ERR_CANCEL;
 	slip_encode_buf(&out, pkt, len);
+	f->info.bytes_out += buf_len(&out);
 	rc = ser_write(f->ser, buf_head(&out), buf_len(&out));
 	buf_free(&out);
 	return rc < 0 ? rc : RC_OK;
@@ -62,8 +63,10 @@ io_fill(struct flasher *f, int ms)
 
 	if (n < 0)
 		return n;
-	if (n > 0)
+	if (n > 0) {
+		f->info.bytes_in += (uint64_t)n;
 		flasher_rx_feed(&f->rx, tmp, (size_t)n);
+	}
 	return n;
 }
 
