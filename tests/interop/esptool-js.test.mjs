@@ -2,7 +2,10 @@
 // unmodified, drives espdesk-sim through our Web Serial shim over the simulator's pty.
 //
 // For each simulated chip (an ESP8266EX at 115200 baud, an ESP8285 that also switches to
-// 460800) it runs what a web flasher runs: ESPLoader.main() (reset, SYNC, chip detection,
+// 460800, both on the pty; an ESP8266EX over RFC 2217 that starts booting from flash, so that
+// only esptool-js's DTR/RTS reset through the simulated auto-reset circuit brings it into the
+// loader, and its control without the circuit, which must not connect) it runs what a web
+// flasher runs: ESPLoader.main() (reset, SYNC, chip detection,
 // description, crystal, MAC, stub upload, flash id), writeFlash() of two compressed images with
 // MD5 checks, readFlash() of both, eraseFlash(), and a soft reset back to the ROM. After every
 // step the simulator's flash file, which is the chip's flash, is compared byte for byte with
@@ -22,7 +25,9 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
+import net from "node:net";
 import { PtySerialPort } from "./serialport.mjs";
+import { Rfc2217SerialPort } from "./serialport-rfc2217.mjs";
 import { Tap, firstDiff } from "./tap.mjs";
 
 const tap = new Tap(Number(process.env.TAP_FIRST || 1));
@@ -51,6 +56,23 @@ const RUNS = [
     simArgs: ["--chip", "esp8285", "--mac", "84:0d:8e:0a:0b:0c", "--flash-size", "1MB", "--flash-id", "0xEF4014"],
     description: "ESP8285", features: "WiFi,Embedded Flash", mac: "84:0d:8e:0a:0b:0c",
     flashId: 0x1440ef, flashSize: 1 * MB, baud: 460800,
+  },
+  {
+    // No --download: the chip boots from its blank flash. Only esptool-js's ClassicReset, as
+    // DTR/RTS through the simulated two-transistor circuit, can put it in the loader.
+    label: "ESP8266EX over RFC 2217 with auto-reset",
+    face: "rfc2217", download: false,
+    simArgs: ["--chip", "esp8266", "--mac", "18:fe:34:5a:6b:7c", "--flash-size", "1MB", "--flash-id", "0xEF4014"],
+    description: "ESP8266EX", features: "WiFi", mac: "18:fe:34:5a:6b:7c",
+    flashId: 0x1440ef, flashSize: 1 * MB, baud: 115200,
+  },
+  {
+    // The control: the same board without the auto-reset circuit (a Sonoff) must stay out of
+    // reach, or the run above proves nothing about the reset.
+    label: "ESP8266EX over RFC 2217 with --no-autoreset",
+    face: "rfc2217", download: false, expectNoConnect: true, attempts: 2,
+    simArgs: ["--chip", "esp8266", "--no-autoreset", "--flash-size", "1MB"],
+    flashSize: 1 * MB, baud: 115200,
   },
 ];
 
@@ -98,25 +120,36 @@ function tail(text, n = 25) {
   return lines.slice(-n).join("\n");
 }
 
-// A running simulator: its pty path, its stderr, and how to stop it.
+// A free TCP port on the loopback interface for --rfc2217 (the simulator wants a number).
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((resolve, reject) => srv.listen(0, "127.0.0.1", resolve).once("error", reject));
+  const { port } = srv.address();
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+// A running simulator: where it serves the device, its stderr, and how to stop it.
 async function startSim(run, dir) {
   const flash = path.join(dir, "flash.bin");
   const link = path.join(dir, "tty");
-  const args = ["--download", "--speed", "fast", "--flash", flash, "--link", link, ...run.simArgs];
+  const face = run.face === "rfc2217" ? ["--rfc2217", String(await freePort())] : ["--link", link];
+  const args = [...(run.download === false ? [] : ["--download"]), "--speed", "fast", "--flash", flash,
+    ...face, ...run.simArgs];
   const child = spawn(SIM, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => { stderr += d; });
   const failed = once(child, "error").then(([e]) => { throw e; });
   const exited = once(child, "exit").then(([code, sig]) => {
-    throw new Error(`espdesk-sim exited (status ${code}, signal ${sig}) before naming its pty`);
+    throw new Error(`espdesk-sim exited (status ${code}, signal ${sig}) before naming its port; stderr: ${stderr.trim()}`);
   });
   const lines = createInterface({ input: child.stdout });
   const first = once(lines, "line").then(([l]) => l);
   failed.catch(() => {});
   exited.catch(() => {});
-  const ptyPath = await guard(Promise.race([first, failed, exited]), "espdesk-sim start", 10000);
+  const where = await guard(Promise.race([first, failed, exited]), "espdesk-sim start", 10000);
   return {
-    child, flash, link, ptyPath, args,
+    child, flash, link, where, args,
     stderr: () => stderr,
     cmdline: `${SIM} ${args.join(" ")}`,
     async stop() {
@@ -142,23 +175,41 @@ function checkFlashFile(sim, expected, name) {
 }
 
 async function oneRun(run, esptool, seed) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdesk-interop-"));
+  let sim = null;
+  try {
+    try {
+      sim = await startSim(run, dir);
+    } catch (err) {
+      tap.ok(false, `${run.label}: espdesk-sim starts and says where the device is`, `${SIM}: ${err.message}`);
+      return;
+    }
+    await flow(run, esptool, seed, sim);
+  } finally {
+    if (sim) await sim.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function flow(run, esptool, seed, sim) {
   const { ESPLoader, Transport } = esptool;
   const L = run.label;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdesk-interop-"));
-  let sim;
-  try {
-    sim = await startSim(run, dir);
-  } catch (err) {
-    tap.ok(false, `${L}: espdesk-sim starts and names its pty`,
-      `${SIM} ${["--download", "--speed", "fast", "..."].join(" ")}: ${err.message}`);
-    return;
+  let port;
+  if (run.face === "rfc2217") {
+    const m = /^rfc2217:\/\/([0-9.]+):(\d+)$/.exec(sim.where);
+    tap.ok(!!m, `${L}: espdesk-sim starts and names its RFC 2217 address`,
+      `first stdout line was '${sim.where}'; command: ${sim.cmdline}`);
+    if (!m) return;
+    port = new Rfc2217SerialPort(m[1], Number(m[2]));
+  } else {
+    tap.ok(/^\/dev\/pts\/\d+$/.test(sim.where), `${L}: espdesk-sim starts and names its pty`,
+      `first stdout line was '${sim.where}'; command: ${sim.cmdline}`);
+    let linkTarget = "";
+    try { linkTarget = fs.realpathSync(sim.link); } catch (err) { linkTarget = err.message; }
+    tap.ok(linkTarget === sim.where, `${L}: --link makes a symlink to the pty`,
+      `${sim.link} resolves to '${linkTarget}', the pty is ${sim.where}`);
+    port = new PtySerialPort(sim.where);
   }
-  tap.ok(/^\/dev\/pts\/\d+$/.test(sim.ptyPath), `${L}: espdesk-sim starts and names its pty`,
-    `first stdout line was '${sim.ptyPath}'; command: ${sim.cmdline}`);
-  let linkTarget = "";
-  try { linkTarget = fs.realpathSync(sim.link); } catch (err) { linkTarget = err.message; }
-  tap.ok(linkTarget === sim.ptyPath, `${L}: --link makes a symlink to the pty`,
-    `${sim.link} resolves to '${linkTarget}', the pty is ${sim.ptyPath}`);
 
   const erased = new Uint8Array(run.flashSize).fill(0xff);
   checkFlashFile(sim, erased, `${L}: a new flash file is ${run.flashSize / MB} MB of 0xFF`);
@@ -180,9 +231,25 @@ async function oneRun(run, esptool, seed) {
     `-- esptool-js output (last lines):\n${tail(logText())}\n` +
     `-- espdesk-sim stderr (last lines):\n${tail(sim.stderr()) || "(empty)"}\n-- command: ${sim.cmdline}`;
 
-  const port = new PtySerialPort(sim.ptyPath);
   const transport = new Transport(port, process.env.ESPDESK_INTEROP_TRACE === "1");
   const loader = new ESPLoader({ transport, baudrate: run.baud, romBaudrate: 115200, terminal });
+
+  // The control run: without the auto-reset circuit the reset must not reach the chip.
+  if (run.expectNoConnect) {
+    let err = null;
+    try {
+      await guard(loader.connect("default_reset", run.attempts, false), "ESPLoader.connect()");
+    } catch (e) {
+      err = e;
+    }
+    tap.diag(err ? `as expected, esptool-js said: ${err.message}` : "esptool-js connected");
+    tap.ok(err !== null && /Failed to connect/.test(err.message),
+      `${L}: esptool-js cannot reach the loader (DTR/RTS ignored, the chip boots from flash)`,
+      err ? `esptool-js said: ${err.message}` : `esptool-js connected: the simulator ignored --no-autoreset\n${tail(logText())}`);
+    if (port.readable) await guard(transport.disconnect(), "disconnect", 5000).catch(() => {});
+    checkFlashFile(sim, erased, `${L}: the flash is untouched`);
+    return;
+  }
 
   // 1. What a web flasher does first: ESPLoader.main().
   let chipDesc = null, mainErr = null;
@@ -315,7 +382,6 @@ async function oneRun(run, esptool, seed) {
   tap.ok(st.code === 0 || st.signal === "SIGTERM", `${L}: espdesk-sim stops cleanly on SIGTERM`,
     `exit status ${st.code}, signal ${st.signal}\n${tail(sim.stderr())}`);
   checkFlashFile(sim, erased, `${L}: the flash file keeps the chip's contents after the simulator exits`);
-  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 async function main() {
