@@ -830,6 +830,7 @@ verdict_rules(struct vctx *c, const struct bootlog_facts *f)
 			    "if they read as boot or application text, nothing is wrong.",
 			    "The device boots and the application runs; the garbled part is boot "
 			    "output at another baud (ROM 74880, application 115200), not a fault.");
+			add_ev(c, S_GARBAGE);
 		} else
 			set(c, BL_CAUSE_HEALTHY, has(d, S_BANNER) ? 0.85 : 0.5, BL_CAUSE_NONE, NULL,
 			    has(d, S_BANNER) ? "The ROM loaded the image and the application started "
