@@ -175,6 +175,10 @@ test_bad_sizes(void)
 	T_TRUE(has_err_like("profiles/bad/not-pow2.yaml", "5:19: ", "'flash_size' is 3MB, which is not a power of two"));
 	T_TRUE(has_err_like("profiles/bad/not-pow2.yaml", "6:16: ", "'firmware_size' is 1000KB, which is not a power of two"));
 	T_EQ_INT(nerrs, 2);
+	T_TRUE(parse("profiles/bad/size-story.yaml") == NULL);
+	T_TRUE(has_err("profiles/bad/size-story.yaml", "6:16: firmware_size 4MB is larger than the biggest flash_size seen (0x100000 bytes); fix one of them"));
+	T_TRUE(has_err_like("profiles/bad/size-story.yaml", "11:9: ", "flash_map size 2MB differs from firmware_size 0x400000"));
+	T_EQ_INT(nerrs, 2);
 }
 
 static void
@@ -534,6 +538,32 @@ test_match_esp8266_puya(void)
 }
 
 static void
+test_match_other_ids(void)
+{
+	/* letscontrolit/ESPEasy#2931: one ESP8266 Basic reported 0x5E / 0x4014 (Zbit, 1 MB). */
+	struct profile_detected d = { 1, 0, 0x5E4014, 0 };
+	struct profile_fit *v;
+	size_t n = profile_match(shipped, &d, &v);
+
+	T_TRUE(n > 0 && strcmp(v[0].p->name, "basic") == 0);
+	/* 10 + 25 (the Basic may be either chip) + 30 reported id + 20 size seen */
+	T_TRUE(n > 0 && v[0].score == 85);
+	profile_fits_free(v, n);
+	/* esphome/esphome#381: "Flash Chip Id 0x144051" is the little-endian word of 0x514014. */
+	d.esp8285 = 1;
+	d.jedec = jedec_from_le(0x144051);
+	n = profile_match(shipped, &d, &v);
+	T_TRUE(fit_has(v, n, "4ch-pro") != 0 && v[fit_has(v, n, "4ch-pro") - 1].score == 100);
+	profile_fits_free(v, n);
+	/* An unknown id of a known vendor: no id bonus, the size still counts (GD25Q80 = 0xC84014). */
+	d.esp8285 = 0;
+	d.jedec = 0xC84014;
+	n = profile_match(shipped, &d, &v);
+	T_TRUE(fit_has(v, n, "sv") != 0 && v[fit_has(v, n, "sv") - 1].score == 70);
+	profile_fits_free(v, n);
+}
+
+static void
 test_match_pow_disputed(void)
 {
 	/* Pow R2: ESP8266 + 4 MB per ESPurna, ESP8285 per a Tasmota comment; both detected chips fit. */
@@ -645,6 +675,7 @@ main(void)
 	T_RUN(test_jedec);
 	T_RUN(test_match_esp8285_basic);
 	T_RUN(test_match_esp8266_puya);
+	T_RUN(test_match_other_ids);
 	T_RUN(test_match_pow_disputed);
 	T_RUN(test_contradictions);
 	T_RUN(test_find_and_suggest);

@@ -646,6 +646,29 @@ walk_gpio(struct pctx *c, const struct ynode *v, struct profile *p)
 	}
 }
 
+/* The sizes must tell one story: a firmware map cannot be larger than the chip. */
+static void
+check_sizes(struct pctx *c, const struct ynode *root, struct profile *p)
+{
+	const struct ynode *fw = get(root, "firmware_size"), *map = get(root, "flash_map"), *ms;
+	uint32_t biggest = 0;
+
+	for (size_t i = 0; i < p->nsizes; i++)
+		if (p->sizes[i] > biggest)
+			biggest = p->sizes[i];
+	if (fw != NULL && p->firmware_size != 0 && biggest != 0 && p->firmware_size > biggest)
+		perr(c, fw, "firmware_size %s is larger than the biggest flash_size seen (0x%X bytes); "
+		    "fix one of them", fw->str, (unsigned)biggest);
+	if (map != NULL && map->type == YN_MAP && (ms = get(map, "size")) != NULL && p->map_size != 0) {
+		if (p->firmware_size != 0 && p->map_size != p->firmware_size)
+			perr(c, ms, "flash_map size %s differs from firmware_size 0x%X; the map is the "
+			    "stock firmware's, so they must agree", ms->str, (unsigned)p->firmware_size);
+		else if (p->firmware_size == 0 && biggest != 0 && p->map_size > biggest)
+			perr(c, ms, "flash_map size %s is larger than the biggest flash_size seen (0x%X bytes)",
+			    ms->str, (unsigned)biggest);
+	}
+}
+
 static void
 walk_profile(struct pctx *c, const struct ynode *root, struct profile *p)
 {
@@ -770,6 +793,7 @@ walk_profile(struct pctx *c, const struct ynode *root, struct profile *p)
 		walk_map(c, v, p);
 	if ((v = get(root, "gpio")) != NULL)
 		walk_gpio(c, v, p);
+	check_sizes(c, root, p);
 	if ((v = get(root, "notes")) != NULL)
 		p->notes = to_strv(c, v, "notes", &p->nnotes, 1);
 	if ((v = need(c, root, "sources", "(where the facts come from)")) != NULL) {
