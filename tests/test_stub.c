@@ -697,6 +697,41 @@ test_flash_defl_1mb(void)
 }
 
 static void
+test_flash_defl_any_chunking(void)
+{
+	/* The same session with every command fed in random-sized pieces (1..700 bytes), a zlib
+	 * level-9 stream cut into 0x4000-byte blocks: framing and inflate must not care. */
+	size_t len = 0x30000;
+	uint8_t *img = sonoff_image(len), *z, *pkt = malloc(0x4100);
+	size_t zlen = zlib9(img, len, &z);
+	uint32_t blocks = (uint32_t)((zlen + 0x3FFF) / 0x4000), seed = 99;
+	uint32_t w[4] = { (uint32_t)len, blocks, 0x4000, 0x40000 };
+	size_t n;
+
+	setup();
+	buf_reset(&fk.tx);
+	n = rom_proto_words_cmd_build(pkt, 0x4100, ROM_OP_FLASH_DEFL_BEGIN, w, 4);
+	send_chunked(pkt, n, 3);
+	expect_reply(ROM_OP_FLASH_DEFL_BEGIN, 0, 0);
+	for (uint32_t seq = 0; seq < blocks; seq++) {
+		size_t k = zlen - seq * 0x4000u < 0x4000 ? zlen - seq * 0x4000u : 0x4000;
+
+		seed = seed * 1103515245u + 12345u;
+		n = rom_proto_data_cmd_build(pkt, 0x4100, ROM_OP_FLASH_DEFL_DATA, seq,
+		    z + seq * 0x4000u, k);
+		send_chunked(pkt, n, 1 + (seed >> 8) % 700);
+		expect_reply(ROM_OP_FLASH_DEFL_DATA, 0, 0);
+	}
+	w[0] = 1;
+	cmd_words(ROM_OP_FLASH_DEFL_END, w, 1);
+	expect_reply(ROM_OP_FLASH_DEFL_END, 0, 0);
+	T_EQ_MEM(fk.flash + 0x40000, img, len);
+	free(pkt);
+	free(z);
+	free(img);
+}
+
+static void
 test_flash_defl_errors(void)
 {
 	size_t len = 0x10000;
@@ -1111,6 +1146,7 @@ main(void)
 	T_RUN(test_unaligned_offset);
 	T_RUN(test_flash_errors);
 	T_RUN(test_flash_defl_1mb);
+	T_RUN(test_flash_defl_any_chunking);
 	T_RUN(test_flash_defl_errors);
 	T_RUN(test_read_flash_window);
 	T_RUN(test_erase);

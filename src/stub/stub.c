@@ -9,6 +9,10 @@
  * The opcodes and error codes are the ones in rom/rom_proto.h. The stub cannot include that
  * header's module (it is freestanding and links nothing), so it names them again below;
  * tests/test_stub.c checks that both lists agree.
+ *
+ * No config.h here (unlike the house rule): this file is also cross-compiled for the chip, where
+ * the host's configure results do not apply. Likewise it has its own few-line SLIP codec
+ * instead of rom/slip.c, which allocates with xmalloc and queues into a struct buf.
  */
 #include "stub/stub.h"
 

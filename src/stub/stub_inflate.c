@@ -11,6 +11,8 @@
  *
  * Huffman codes are decoded canonically, one bit at a time against counts per length (as in
  * RFC 1951 §3.2.2): no lookup tables, so the code stays small enough for the ESP8266's IRAM.
+ *
+ * No config.h: this file is also cross-compiled for the chip (see stub.c).
  */
 #include "stub/stub_inflate.h"
 
