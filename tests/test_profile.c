@@ -346,6 +346,15 @@ test_search_path(void)
 	for (size_t i = 0; v[i] != NULL; i++)
 		free(v[i]);
 	free(v);
+	setenv("ESPDESK_PROFILE_PATH", t_data("profiles/good"), 1);
+	{
+		struct profile_set *s = profile_set_load_default();
+
+		T_EQ_INT(s->n, 3);
+		T_EQ_INT(s->nerrors, 0);
+		T_EQ_STR(s->v[0]->name, "test-full");  /* sorted by name */
+		profile_set_free(s);
+	}
 	unsetenv("ESPDESK_PROFILE_PATH");
 	setenv("XDG_CONFIG_HOME", "/xdg", 1);
 	v = profile_search_path(0);

@@ -173,6 +173,9 @@ int profile_running_uninstalled(void);
  * in set->errors and that file is skipped. Always returns a set (caller frees).
  */
 struct profile_set *profile_set_load(char *const *entries, size_t nentries);
+/* profile_set_load() over profile_search_path(profile_running_uninstalled()): what the CLI,
+ * the flows and the UI use. */
+struct profile_set *profile_set_load_default(void);
 void profile_set_free(struct profile_set *s);
 /* Finds a profile by name or alias, case-insensitively. Borrowed; NULL when none. */
 const struct profile *profile_set_find(const struct profile_set *s, const char *name);

@@ -128,22 +128,6 @@ print_set_errors(const struct profile_set *s)
 		fprintf(stderr, "espdesk profiles: warning: %s\n", safe(s->errors[i], 0));
 }
 
-static struct profile_set *
-load_default(void)
-{
-	char **path = profile_search_path(profile_running_uninstalled());
-	size_t n = 0;
-	struct profile_set *s;
-
-	while (path[n] != NULL)
-		n++;
-	s = profile_set_load(path, n);
-	for (size_t i = 0; i < n; i++)
-		free(path[i]);
-	free(path);
-	return s;
-}
-
 static void
 sizes_text(const struct profile *p, char *buf, size_t size)
 {
@@ -776,7 +760,7 @@ pc_run(int argc, char **argv)
 		free(rest);
 		return rc;
 	}
-	s = load_default();
+	s = profile_set_load_default();
 	print_set_errors(s);
 	if (s->n == 0 && strcmp(action, "list") == 0 && !cli_common.json)
 		fprintf(stderr, "espdesk profiles: no profiles found; set ESPDESK_PROFILE_PATH or install espdesk\n");

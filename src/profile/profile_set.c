@@ -236,6 +236,22 @@ profile_set_load(char *const *entries, size_t nentries)
 	return s;
 }
 
+struct profile_set *
+profile_set_load_default(void)
+{
+	char **path = profile_search_path(profile_running_uninstalled());
+	size_t n = 0;
+	struct profile_set *s;
+
+	while (path[n] != NULL)
+		n++;
+	s = profile_set_load(path, n);
+	for (size_t i = 0; i < n; i++)
+		free(path[i]);
+	free(path);
+	return s;
+}
+
 void
 profile_set_free(struct profile_set *s)
 {
