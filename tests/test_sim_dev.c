@@ -412,6 +412,22 @@ test_faults(void)
 }
 
 static void
+test_stuck_gpio0(void)
+{
+	struct sim_dev *d = mkdev(1, 0, 0, "stuck-gpio0");
+	char *s = run_to(d, T0 + 10 * MS, 74880, NULL);
+
+	/* No button pressed, but GPIO0 reads low: download mode at every hardware reset. */
+	T_CONTAINS(s, "rst cause:1, boot mode:(1,7)");
+	free(s);
+	sim_dev_reset(d, T0 + 20 * MS);
+	s = run_to(d, T0 + 30 * MS, 74880, NULL);
+	T_CONTAINS(s, "rst cause:2, boot mode:(1,7)");
+	free(s);
+	sim_dev_free(d);
+}
+
+static void
 test_power_loss_erase(void)
 {
 	struct sim_dev *d = mkdev(1, 1, 0, "power-loss=erase");
@@ -455,6 +471,7 @@ main(void)
 	T_RUN(test_straps);
 	T_RUN(test_usb_latency);
 	T_RUN(test_faults);
+	T_RUN(test_stuck_gpio0);
 	T_RUN(test_power_loss_erase);
 	T_RUN(test_status);
 	return t_done();
