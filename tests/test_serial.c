@@ -735,6 +735,131 @@ test_list_print(void)
 	free(out);
 }
 
+/* ---- RFC 2217 against the real simulator ---- */
+
+struct simproc {
+	pid_t pid;
+	char url[128];
+	char dir[64];
+};
+
+static int
+sim_path_ok(char *path, size_t size)
+{
+	snprintf(path, size, "%s/espdesk-sim", ESPDESK_BUILDDIR);
+	return access(path, X_OK) == 0;
+}
+
+/* Starts espdesk-sim on a blank flash file, served over RFC 2217; 0 or -1. */
+static int
+sim_start(struct simproc *sp)
+{
+	char sim[4096], flash[128], port[16];
+	int fds[2], tcp, lsock;
+	ssize_t n;
+	size_t got = 0;
+
+	if (!sim_path_ok(sim, sizeof sim))
+		return -1;
+	snprintf(sp->dir, sizeof sp->dir, "/tmp/test_serial.XXXXXX");
+	if (mkdtemp(sp->dir) == NULL)
+		return -1;
+	snprintf(flash, sizeof flash, "%s/flash.bin", sp->dir);
+	/* A port that was free a moment ago. */
+	if ((lsock = listen_local(&tcp)) < 0)
+		return -1;
+	close(lsock);
+	snprintf(port, sizeof port, "%d", tcp);
+	if (pipe(fds) == -1)
+		return -1;
+	sp->pid = fork();
+	if (sp->pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], 1);
+		execl(sim, "espdesk-sim", "--flash", flash, "--rfc2217", port, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	/* The first line on its stdout says where the device is. */
+	while (got < sizeof sp->url - 1 && (n = read(fds[0], sp->url + got, 1)) == 1 &&
+	    sp->url[got] != '\n')
+		got++;
+	sp->url[got] = '\0';
+	close(fds[0]);
+	return strncmp(sp->url, "rfc2217://", 10) == 0 ? 0 : -1;
+}
+
+static void
+sim_stop(struct simproc *sp)
+{
+	char path[256];
+
+	if (sp->pid > 0) {
+		kill(sp->pid, SIGTERM);
+		waitpid(sp->pid, NULL, 0);
+	}
+	snprintf(path, sizeof path, "%s/flash.bin", sp->dir);
+	unlink(path);
+	rmdir(sp->dir);
+}
+
+/* Reads from s until text appears (5 s without it: give up). Returns 1 if it did. */
+static int
+read_until(struct ser *s, const char *text)
+{
+	char buf[4096];
+	size_t got = 0;
+	int n;
+
+	while (got < sizeof buf - 1) {
+		n = ser_read(s, buf + got, sizeof buf - 1 - got, 5000);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		buf[got] = '\0';
+		/* Device bytes may hold NULs; search what follows the last one too. */
+		for (size_t i = 0; i < got; i += strlen(buf + i) + 1)
+			if (strstr(buf + i, text) != NULL)
+				return 1;
+	}
+	printf("# wanted \"%s\"; got %zu bytes\n", text, got);
+	return 0;
+}
+
+static void
+test_rfc2217_resets_the_simulator(void)
+{
+	struct simproc sp = { 0 };
+	struct ser *s = NULL;
+	char *cause = NULL;
+
+	T_EQ_INT(sim_start(&sp), 0);
+	T_EQ_INT(ser_open(sp.url, 74880, &s, &cause), RC_OK);
+	if (cause != NULL)
+		printf("# %s\n", cause);
+	if (s != NULL) {
+		/* esptool's HardReset (protocol.md §11.1): RTS asserted pulls EN low, DTR released
+		 * keeps GPIO0 high; the ROM then boots from flash and says so at 74880 baud
+		 * (bootlog.md §1-2: rst cause 2 is the reset pin, boot mode 3 is flash). */
+		T_EQ_INT(ser_set_dtr_rts(s, 0, 1), RC_OK);
+		usleep(100 * 1000);
+		T_EQ_INT(ser_discard(s), RC_OK);
+		T_EQ_INT(ser_set_dtr_rts(s, 0, 0), RC_OK);
+		T_TRUE(read_until(s, "ets Jan  8 2013,rst cause:2, boot mode:(3,"));
+		/* ClassicReset: EN low, then EN high while DTR holds GPIO0 low: download mode
+		 * (boot mode 1, as in bootlogs/08-download-mode-gpio0-low-1-7.log). */
+		T_EQ_INT(ser_set_dtr_rts(s, 0, 1), RC_OK);
+		usleep(100 * 1000);
+		T_EQ_INT(ser_set_dtr_rts(s, 1, 0), RC_OK);
+		usleep(50 * 1000);
+		T_EQ_INT(ser_set_dtr_rts(s, 0, 0), RC_OK);
+		T_TRUE(read_until(s, "ets Jan  8 2013,rst cause:2, boot mode:(1,"));
+		ser_close(s);
+	}
+	free(cause);
+	sim_stop(&sp);
+}
+
 /* Runs `espdesk list-ports ARGS` in a child; returns its exit code and output (stdout+stderr). */
 static int
 run_list_ports(char **argv, int argc, char *out, size_t outsize)
@@ -808,6 +933,14 @@ main(void)
 	T_RUN(test_telnet_negotiation);
 	T_RUN(test_rfc2217_client);
 	T_RUN(test_rfc2217_refused);
+	{
+		char sim[4096];
+
+		if (sim_path_ok(sim, sizeof sim))
+			T_RUN(test_rfc2217_resets_the_simulator);
+		else
+			t_skip("test_rfc2217_resets_the_simulator", "espdesk-sim is not built");
+	}
 	T_RUN(test_list);
 	T_RUN(test_list_print);
 	T_RUN(test_list_ports_cli);
