@@ -296,6 +296,27 @@ test_erased_flash(void)
 	/* Nothing at 0x0: " ets Jan  8 2013,rst cause:1, boot mode:(3,7)", empty line,
 	 * "ets_main.c " (SmingHub/Sming#2366: "the boot sector hasn't been programmed"). */
 	T_EQ_STR(t, "\r\n ets Jan  8 2013,rst cause:1, boot mode:(3,7)\r\n\r\nets_main.c ");
+	sim_boot_plan_free(&p);
+	free(t);
+
+	/* Log 19 kept the line ends as bytes: the banner is followed by "\r\n\r\n". */
+	e.rst_cause = SIM_RST_EXTERNAL;
+	t = boot(&e, flash, MB, &p);
+	{
+		char *l = logfile("19-csum-err-qio-arduino164-esp07.log");
+		char *end = strstr(l, "<\\r><\\n><\\r><\\n>");
+
+		T_TRUE(end != NULL);
+		if (end != NULL) {
+			char *want;
+
+			*end = '\0';
+			want = xfmt("\r\n%s\r\n\r\n", l);
+			T_TRUE(strncmp(t, want, strlen(want)) == 0);
+			free(want);
+		}
+		free(l);
+	}
 	T_EQ_INT(p.next, SIM_NEXT_HALT);
 	sim_boot_plan_free(&p);
 	free(t);
@@ -727,6 +748,28 @@ test_boot17_error_magic_log27(void)
 	T_CONTAINS(t, "jump to run user2 @ 81000\r\n\r\nerror magic!\r\nbackup boot failed.\r\n"
 	    "\r\nuser code done\r\n");
 	T_EQ_INT(p.next, SIM_NEXT_HALT);
+	sim_boot_plan_free(&p);
+	free(t);
+	free(flash);
+}
+
+static void
+test_real_boot_by_layout(void)
+{
+	/* A genuine boot_v1.7 (restored from a device's dump) has no version text we can read,
+	 * but its segment lengths are log 27's: it is recognised by them. */
+	static const uint32_t a[] = { 0x40100000, 0x3ffe8000, 0x3ffe82fc };
+	static const uint32_t l[] = { 2592, 764, 676 };
+	struct sim_boot_env e = env_default();
+	struct sim_boot_plan p;
+	uint8_t *flash = image_with(a, l, 3, SIM_MODE_QIO);
+	char *t;
+
+	t = boot(&e, flash, MB, &p);
+	T_LOGLINE(t, "27-boot17-user2-81000-error-magic.log", 14);
+	T_LOGLINE(t, "27-boot17-user2-81000-error-magic.log", 16);
+	T_LINE(t, "jump to run user1 @ 1000");
+	T_LINE(t, "error magic!");
 	sim_boot_plan_free(&p);
 	free(t);
 	free(flash);
@@ -1333,6 +1376,7 @@ main(void)
 	T_RUN(test_boot16_log02);
 	T_RUN(test_boot17_error_magic_log27);
 	T_RUN(test_boot11_log04);
+	T_RUN(test_real_boot_by_layout);
 	T_RUN(test_map_strings);
 	T_RUN(test_slot_selection);
 	T_RUN(test_backup_slot);

@@ -404,9 +404,9 @@ run_app(struct ctx *c, const struct sim_image_seg *ranges, size_t nranges, enum 
 	sim_app_free(&app);
 }
 
-/* "2nd boot version : X" inside the loaded segments: the version text, or NULL. */
+/* "2nd boot version : X" inside the loaded segments: 1 and X in ver (maybe empty) if found. */
 static int
-find_2nd_stage(struct ctx *c, const struct sim_image_rom *rom, char *ver, size_t vsize)
+find_version_text(struct ctx *c, const struct sim_image_rom *rom, char *ver, size_t vsize)
 {
 	static const char key[] = "2nd boot version : ";
 	const size_t klen = sizeof key - 1;
@@ -443,6 +443,53 @@ find_2nd_stage(struct ctx *c, const struct sim_image_rom *rom, char *ver, size_t
 	return 0;
 }
 
+/*
+ * Espressif's boot_v1.x as the ROM sees it: segment lengths (bootlog.md §4, logs 01, 02, 04, 27
+ * and bbs.espressif.com t=1896) and entry points (protocol.md §12.1). A real boot.bin restored
+ * from a device's backup is recognised by these even when its version text cannot be read.
+ */
+static const struct {
+	uint32_t len[3];
+	uint32_t entry;
+	const char *version;
+} known_boots[] = {
+	{ { 612, 788, 264 }, 0, "1.1" },
+	{ { 816, 788, 288 }, 0x401000C0, "1.2" },
+	{ { 1856, 776, 552 }, 0, "1.5" },
+	{ { 2408, 776, 632 }, 0x40100438, "1.6" },
+	{ { 2592, 764, 676 }, 0x4010057C, "1.7(5d6f877)" },
+};
+
+static const char *
+known_boot(const struct sim_image_rom *rom)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(known_boots); i++) {
+		if (rom->nseg == 3 && rom->seg[0].len == known_boots[i].len[0] &&
+		    rom->seg[1].len == known_boots[i].len[1] && rom->seg[2].len == known_boots[i].len[2])
+			return known_boots[i].version;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(known_boots); i++)
+		if (rom->nseg == 3 && known_boots[i].entry != 0 && rom->entry == known_boots[i].entry)
+			return known_boots[i].version;
+	return NULL;
+}
+
+/*
+ * Is the loaded code boot_v1.x? Yes when a segment holds "2nd boot version : " (the version is
+ * what follows) or when it is a known boot.bin; ver gets the version text.
+ */
+static int
+find_2nd_stage(struct ctx *c, const struct sim_image_rom *rom, char *ver, size_t vsize)
+{
+	const char *known = known_boot(rom);
+
+	if (find_version_text(c, rom, ver, vsize) && ver[0] != '\0')
+		return 1;
+	if (known == NULL)
+		return 0;
+	snprintf(ver, vsize, "%s", known);
+	return 1;
+}
 /*
  * boot_v1.x (bootlog.md §8, protocol.md §13.2, logs 01, 02, 04, 27). It decodes speed, mode and
  * map from the header at 0x0 (its own header: esptool's -fm/-fs patch only that one, and log 02
