@@ -9,7 +9,9 @@
  *     termios2/BOTHER; modem lines are reported as RC_ERR_NOTSUP, not as an error;
  *   - an RFC 2217 client for "rfc2217://HOST:PORT" (baud, DTR/RTS and breaks travel in-band).
  * A port is opened exclusively (TIOCEXCL plus a flock on the device); a second opener gets
- * RC_ERR_BUSY and a cause naming the process that holds it when /proc tells. The settings the
+ * RC_ERR_BUSY and a cause naming the process that holds it when /proc tells. A real adapter that
+ * another process has open is busy even when that process neither locks nor sets TIOCEXCL (a pty
+ * is not checked that way: the simulator may hold its slave side on purpose). The settings the
  * port had are restored on ser_close(), and on exit through ser_restore_all(), which is safe to
  * call from a fatal path.
  *
