@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "flasher/flasher.h"
 #include "tap.h"
 
@@ -61,6 +62,50 @@ test_erase_size_never_short(void)
 			T_CHECK_(last >= off + size - 1 && last <= off + size + 4095,
 			    "off 0x%x size 0x%x erased to 0x%x", off, size, last);
 		}
+}
+
+static void
+test_next_run(void)
+{
+	static const uint8_t need[] = { 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1 };
+	size_t n = sizeof need, end = 0;
+
+	T_EQ_INT(flasher_plan_next_run(need, n, 0, 64, &end), 1);
+	T_EQ_INT(end, 3);
+	T_EQ_INT(flasher_plan_next_run(need, n, 3, 64, &end), 5);
+	T_EQ_INT(end, 10);
+	/* A run is cut at max sectors; the rest is the next run. */
+	T_EQ_INT(flasher_plan_next_run(need, n, 3, 3, &end), 5);
+	T_EQ_INT(end, 8);
+	T_EQ_INT(flasher_plan_next_run(need, n, 8, 3, &end), 8);
+	T_EQ_INT(end, 10);
+	T_EQ_INT(flasher_plan_next_run(need, n, 10, 3, &end), 11);
+	T_EQ_INT(end, 12);
+	T_EQ_INT(flasher_plan_next_run(need, n, 12, 3, &end), 12);
+	/* Nothing differs: no run at all. */
+	T_EQ_INT(flasher_plan_next_run((const uint8_t *)"\0\0\0", 3, 0, 8, &end), 3);
+}
+
+static void
+test_size_parsing(void)
+{
+	/* issue 4: offsets and sizes accept hex, decimal and 1MB/4MB. */
+	uint32_t v = 0;
+	char *cause = NULL;
+
+	T_EQ_INT(cli_parse_size("0x1000", &v, &cause), RC_OK);
+	T_EQ_HEX(v, 0x1000);
+	T_EQ_INT(cli_parse_size("4096", &v, &cause), RC_OK);
+	T_EQ_HEX(v, 0x1000);
+	T_EQ_INT(cli_parse_size("1MB", &v, &cause), RC_OK);
+	T_EQ_HEX(v, 0x100000);
+	T_EQ_INT(cli_parse_size("4MB", &v, &cause), RC_OK);
+	T_EQ_HEX(v, 0x400000);
+	T_EQ_INT(cli_parse_size("0xFC000", &v, &cause), RC_OK);
+	T_EQ_HEX(v, 0xFC000);
+	T_EQ_INT(cli_parse_size("1XB", &v, &cause), RC_ERR_ARG);
+	T_TRUE(cause != NULL);
+	free(cause);
 }
 
 static void
@@ -317,6 +362,8 @@ main(void)
 {
 	T_RUN(test_erase_size_table);
 	T_RUN(test_erase_size_never_short);
+	T_RUN(test_next_run);
+	T_RUN(test_size_parsing);
 	T_RUN(test_baud_ladder);
 	T_RUN(test_check_write);
 	T_RUN(test_header_patch_dout_1mb);

@@ -183,6 +183,10 @@ uint32_t flasher_plan_rom_erase_size(uint32_t off, uint32_t size);
 /* How many bytes from off (sector-aligned) the ROM really erases when sent erase_size (the
  * reverse-engineered model of its SPIEraseArea, §7.1: head + N sectors). */
 uint32_t flasher_plan_rom_erased(uint32_t off, uint32_t erase_size);
+/* Write planning: the next run of sectors to send. need[k] != 0 marks sector k (of n) as
+ * differing from the file. Returns the first such sector at or after from (n when none) and
+ * sets *end to one past the run's last sector; a run has at most max sectors (>= 1). */
+size_t flasher_plan_next_run(const uint8_t *need, size_t n, size_t from, size_t max, size_t *end);
 /* The next lower rung of the baud ladder 921600 → 460800 → 230400 → 115200; 0 below that. */
 int flasher_plan_baud_down(int baud);
 /* The first baud of the ladder not above cap (cap 0 = no cap; caps below 115200 give cap). */

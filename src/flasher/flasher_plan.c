@@ -37,6 +37,21 @@ flasher_plan_rom_erased(uint32_t off, uint32_t erase_size)
 	return ((n < h ? n : h) + n) * SECTOR;
 }
 
+size_t
+flasher_plan_next_run(const uint8_t *need, size_t n, size_t from, size_t max, size_t *end)
+{
+	size_t i = from, j;
+
+	if (max == 0)
+		max = 1;
+	while (i < n && !need[i])
+		i++;
+	for (j = i; j < n && need[j] && j - i < max; j++)
+		;
+	*end = j;
+	return i;
+}
+
 static const int ladder[] = { 921600, 460800, 230400, 115200 };
 
 int

@@ -146,12 +146,8 @@ stub_write(struct flasher *f, uint32_t off, const uint8_t *buf, size_t len,
 		uint32_t addr, n;
 		uint8_t want[16], got[16];
 
-		if (!need[i]) {
-			i++;
-			continue;
-		}
-		while (j < nsec && need[j] && (j - i + 1) * SECTOR <= run_max)
-			j++;
+		if ((i = flasher_plan_next_run(need, nsec, i, run_max / SECTOR, &j)) >= nsec)
+			break;
 		addr = off + (uint32_t)(i * SECTOR);
 		n = (uint32_t)((j * SECTOR < len ? j * SECTOR : len) - i * SECTOR);
 		flasher_md5_local(buf + i * SECTOR, n, want);
