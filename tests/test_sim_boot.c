@@ -1135,6 +1135,18 @@ test_exception_log32(void)
 	sim_boot_plan_free(&p);
 	free(t);
 
+	/* A crash at once: only the lines due at time 0 get out before it. */
+	free(flash);
+	o.script = "print first\nafter 1 ms print never\ncrash soft-wdt after 0 ms\n";
+	flash = build(&o);
+	t = boot(&e, flash, o.flash_size, &p);
+	T_FALSE(strstr(t, "never") != NULL);
+	T_CONTAINS(t, "~ld\r\nfirst\r\nSoft WDT reset\r\n");
+	for (size_t i = 0; i < p.nsteps; i++)
+		T_TRUE(p.steps[i].delay_us < 1000000);
+	sim_boot_plan_free(&p);
+	free(t);
+
 	/* Without sdk-debug the SDK line is not there; a NONOS app prints only the SDK's. */
 	free(flash);
 	o.script = "crash exception 9 after 100 ms epc1=0x40201234 excvaddr=0x3\n";

@@ -263,7 +263,8 @@ run_app(struct ctx *c, const struct sim_image_seg *ranges, size_t nranges, enum 
 	const struct sim_boot_env *env = c->env;
 	uint8_t hdr3 = sim_image_rd8(&c->fl, 3);
 	unsigned map = hdr3 >> 4;
-	uint32_t e = sim_image_flash_bytes(map), baud, t_ms = 0, crash_ms = 0;
+	uint32_t e = sim_image_flash_bytes(map), baud;
+	uint64_t t_ms = 0, crash_ms = 0;
 	enum sim_scenario scn;
 	struct sim_app app;
 	size_t unrolled = 0;
@@ -338,7 +339,7 @@ run_app(struct ctx *c, const struct sim_image_seg *ranges, size_t nranges, enum 
 	/* Start-up lines, then loop lines, up to the crash time when there is one. */
 	has_lines = app.nstart > 0;
 	for (size_t i = 0; i < app.nstart; i++) {
-		if (crash_ms && t_ms + app.start[i].delay_ms > crash_ms)
+		if (scn != SIM_SCN_NONE && t_ms + app.start[i].delay_ms > crash_ms)
 			break;
 		t_ms += app.start[i].delay_ms;
 		buf_add(&c->t, app.start[i].text, app.start[i].len);
@@ -380,7 +381,7 @@ run_app(struct ctx *c, const struct sim_image_seg *ranges, size_t nranges, enum 
 			arduino_exception(c, &app, cause, epc1, vaddr);
 		else
 			sdk_exception(c, cause, epc1, vaddr);
-		emit(c, us((uint64_t)(crash_ms - t_ms) + (has_lines ? 0 : D_SDK_US / 1000)), baud);
+		emit(c, us(crash_ms - t_ms + (has_lines ? 0 : D_SDK_US / 1000)), baud);
 		emit(c, D_RESTART_US, baud);
 		finish(c, SIM_NEXT_RESET, env->rst_cause);
 		break;
@@ -390,14 +391,14 @@ run_app(struct ctx *c, const struct sim_image_seg *ranges, size_t nranges, enum 
 		 * is not in the sources, so a NONOS app just restarts. */
 		if (kind == SIM_APP_CORE_ARDUINO)
 			arduino_soft_wdt(c);
-		emit(c, us((uint64_t)(crash_ms - t_ms) + (has_lines ? 0 : D_SDK_US / 1000)), baud);
+		emit(c, us(crash_ms - t_ms + (has_lines ? 0 : D_SDK_US / 1000)), baud);
 		emit(c, D_RESTART_US, baud);
 		finish(c, SIM_NEXT_RESET, env->rst_cause);
 		break;
 	default:
 		/* Hardware WDT: no dump at all; the next thing is the ROM banner with rst cause 4
 		 * and `wdt reset` (bootlog.md §7, log 36). An empty step is the silent wait. */
-		emit(c, us((uint64_t)(crash_ms - t_ms) + (has_lines ? 0 : D_SDK_US / 1000)), baud);
+		emit(c, us(crash_ms - t_ms + (has_lines ? 0 : D_SDK_US / 1000)), baud);
 		finish(c, SIM_NEXT_RESET, SIM_RST_WDT);
 		break;
 	}
