@@ -84,8 +84,9 @@ sim_start(struct simp *s, const char *const *extra)
 		_exit(127);
 	}
 	close(pfd[1]);
-	/* It must start in under a second: print its address first thing. */
-	end = clock_now_ms() + 1000;
+	/* It prints its address first thing (well under a second; the deadline here is generous
+	 * because sanitizer builds on a loaded machine are slow, and this is no timing test). */
+	end = clock_now_ms() + 10000;
 	while (got < sizeof s->where - 1 && clock_left_ms(end) > 0) {
 		struct pollfd p = { pfd[0], POLLIN, 0 };
 
@@ -98,7 +99,7 @@ sim_start(struct simp *s, const char *const *extra)
 	close(pfd[0]);
 	slip_decoder_init(&s->dec, sizeof s->frame);
 	if (got == 0) {
-		printf("# espdesk-sim printed nothing within 1 s\n");
+		printf("# espdesk-sim printed nothing\n");
 		return -1;
 	}
 	return 0;
@@ -335,9 +336,17 @@ test_sync_and_identity(void)
 
 	if (skip_if_missing(__func__))
 		return;
-	T_EQ_INT(sim_start(&s, ex), 0);
+	if (sim_start(&s, ex) != 0) {
+		T_TRUE(!"espdesk-sim started");
+		sim_stop(&s);
+		return;
+	}
 	T_EQ_STR(s.where, s.where[0] == '/' ? s.where : "/dev/pts/N");
-	T_EQ_INT(sim_open(&s, s.link, 115200), 0);
+	if (sim_open(&s, s.link, 115200) != 0) {
+		T_TRUE(!"port opened");
+		sim_stop(&s);
+		return;
+	}
 	T_EQ_INT(do_sync(&s, 0x20120707), 8);
 	T_EQ_HEX(read_reg(&s, 0x40001000), 0xFFF0C101);
 	/* Crystal: esptool's estimate from UART_CLKDIV at 115200 is 26 MHz (§8.5). */
@@ -377,8 +386,16 @@ test_rom_flash_write(void)
 
 	if (skip_if_missing(__func__))
 		return;
-	T_EQ_INT(sim_start(&s, ex), 0);
-	T_EQ_INT(sim_open(&s, s.where, 115200), 0);
+	if (sim_start(&s, ex) != 0) {
+		T_TRUE(!"espdesk-sim started");
+		sim_stop(&s);
+		return;
+	}
+	if (sim_open(&s, s.where, 115200) != 0) {
+		T_TRUE(!"port opened");
+		sim_stop(&s);
+		return;
+	}
 	T_EQ_INT(do_sync(&s, 0x20120707), 8);
 	/* §5.4: write 8292 bytes at 0x23000 as esptool --no-stub does: erase_size 0x2000 (its
 	 * compensation), 9 blocks of 0x400, the last padded with 0xFF. */
@@ -462,8 +479,16 @@ test_stub(void)
 
 	if (skip_if_missing(__func__))
 		return;
-	T_EQ_INT(sim_start(&s, ex), 0);
-	T_EQ_INT(sim_open(&s, s.where, 115200), 0);
+	if (sim_start(&s, ex) != 0) {
+		T_TRUE(!"espdesk-sim started");
+		sim_stop(&s);
+		return;
+	}
+	if (sim_open(&s, s.where, 115200) != 0) {
+		T_TRUE(!"port opened");
+		sim_stop(&s);
+		return;
+	}
 	T_EQ_INT(do_sync(&s, 0x20120707), 8);
 	T_EQ_INT(upload_stub(&s), 0);
 	/* The stub answers SYNC with value 0 (§4.1): esptool's "stub already running" test. */
@@ -605,9 +630,17 @@ test_control_and_boot_text(void)
 
 	if (skip_if_missing(__func__))
 		return;
-	T_EQ_INT(sim_start(&s, ex), 0);
+	if (sim_start(&s, ex) != 0) {
+		T_TRUE(!"espdesk-sim started");
+		sim_stop(&s);
+		return;
+	}
 	/* The host listens at 74880 (a custom rate: TCSETS2) and reads the ROM banner verbatim. */
-	T_EQ_INT(sim_open(&s, s.link, 74880), 0);
+	if (sim_open(&s, s.link, 74880) != 0) {
+		T_TRUE(!"port opened");
+		sim_stop(&s);
+		return;
+	}
 	T_CONTAINS(sim_ctl(&s, "gpio0 down"), "ok");
 	/* Whatever the power-on boot printed before the host set 74880 is gone. */
 	usleep(100000);
@@ -655,7 +688,11 @@ test_control_and_boot_text(void)
 	T_CONTAINS(sim_ctl(&s, "gpio0 down"), "ok");
 	T_CONTAINS(sim_ctl(&s, "reset"), "ok");
 	usleep(50000);
-	T_EQ_INT(sim_open(&s, s.link, 115200), 0);
+	if (sim_open(&s, s.link, 115200) != 0) {
+		T_TRUE(!"port opened");
+		sim_stop(&s);
+		return;
+	}
 	T_EQ_INT(do_sync(&s, 0x20120707), 8);
 	sim_stop(&s);
 }
@@ -673,8 +710,16 @@ test_faults(void)
 	if (skip_if_missing(__func__))
 		return;
 	/* cut-after: the 46-byte SYNC and 96 bytes of replies, then READ_REGs until the cable goes. */
-	T_EQ_INT(sim_start(&s, cut), 0);
-	T_EQ_INT(sim_open(&s, s.where, 115200), 0);
+	if (sim_start(&s, cut) != 0) {
+		T_TRUE(!"espdesk-sim started");
+		sim_stop(&s);
+		return;
+	}
+	if (sim_open(&s, s.where, 115200) != 0) {
+		T_TRUE(!"port opened");
+		sim_stop(&s);
+		return;
+	}
 	T_EQ_INT(do_sync(&s, 0x20120707), 8);
 	for (int i = 0; i < 10 && read_reg(&s, 0x40001000) == 0xFFF0C101; i++)
 		;
@@ -685,8 +730,16 @@ test_faults(void)
 	T_CONTAINS(sim_ctl(&s, "status"), "plugged=no");
 	sim_stop(&s);
 	/* drop=1: nothing gets through. */
-	T_EQ_INT(sim_start(&s, drop), 0);
-	T_EQ_INT(sim_open(&s, s.where, 115200), 0);
+	if (sim_start(&s, drop) != 0) {
+		T_TRUE(!"espdesk-sim started");
+		sim_stop(&s);
+		return;
+	}
+	if (sim_open(&s, s.where, 115200) != 0) {
+		T_TRUE(!"port opened");
+		sim_stop(&s);
+		return;
+	}
 	T_EQ_INT(do_sync(&s, 0x20120707), 0);
 	sim_stop(&s);
 	/* A bad list: exit 2 with a message, before printing anything. */
@@ -708,10 +761,18 @@ test_rfc2217_autoreset(void)
 	if (skip_if_missing(__func__))
 		return;
 	snprintf(port, sizeof port, "%d", 20000 + (int)(getpid() % 20000));
-	T_EQ_INT(sim_start(&s, ex), 0);
+	if (sim_start(&s, ex) != 0) {
+		T_TRUE(!"espdesk-sim started");
+		sim_stop(&s);
+		return;
+	}
 	snprintf(url, sizeof url, "rfc2217://127.0.0.1:%s", port);
 	T_EQ_STR(s.where, url);
-	T_EQ_INT(sim_open(&s, url, 115200), 0);
+	if (sim_open(&s, url, 115200) != 0) {
+		T_TRUE(!"port opened");
+		sim_stop(&s);
+		return;
+	}
 	/* Not in download mode: it booted from (blank) flash. */
 	usleep(50000);
 	T_TRUE(strstr(sim_ctl(&s, "status"), "mode=download") == NULL);
