@@ -73,6 +73,22 @@ file_contains(const char *path, const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
+/* Whether some line of the file starts with prefix (the whole file is read). */
+static int
+file_has_line(const char *path, const char *prefix)
+{
+	char line[4096];
+	FILE *f = fopen(path, "r");
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof line, f) != NULL)
+		found = strncmp(line, prefix, strlen(prefix)) == 0;
+	fclose(f);
+	return found;
+}
+
 /* Sends one control command to the simulator; returns 1 if it answered "ok". */
 static int
 ctl(const char *cmd)
@@ -285,6 +301,89 @@ test_monitor_follows_boot(void)
 	t_end_("test_monitor_follows_boot");
 }
 
+/*
+ * The simulator's failure scenarios (sim_boot.h: an Exception (28) loop, a Soft WDT loop, a
+ * hardware `wdt reset` loop, resets mid-boot with no crash text), watched live by the monitor
+ * while it follows the baud: the diagnosis printed at the end must name each one. The four run
+ * at once; each watches for a few seconds, which covers many loops at --speed fast.
+ */
+static void
+test_monitor_diagnoses_scenarios(void)
+{
+	static const struct { const char *scenario, *cause; } t[] = {
+		{ "exception", "diagnosis: exception " },
+		{ "soft-wdt", "diagnosis: soft-watchdog " },
+		{ "hw-wdt", "diagnosis: hw-watchdog " },
+		{ "brownout", "diagnosis: power-supply " },
+	};
+	enum { N = sizeof t / sizeof t[0] };
+	char sim[4200], esp[4200], d[N][64], path[N][5][128];
+	pid_t simpid[N], monpid[N];
+	int64_t deadline;
+
+	snprintf(sim, sizeof sim, "%s/espdesk-sim", bindir);
+	snprintf(esp, sizeof esp, "%s/espdesk", bindir);
+	if (access(sim, X_OK) != 0) {
+		t_skip("test_monitor_diagnoses_scenarios", "espdesk-sim is not built");
+		return;
+	}
+	t_begin_();
+	for (int i = 0; i < N; i++) {
+		int fd, efd;
+
+		snprintf(d[i], sizeof d[i], "/tmp/espdesk-bootlog-XXXXXX");
+		T_TRUE(mkdtemp(d[i]) != NULL);
+		snprintf(path[i][0], sizeof path[i][0], "%s/fw.bin", d[i]);
+		snprintf(path[i][1], sizeof path[i][1], "%s/pty", d[i]);
+		snprintf(path[i][2], sizeof path[i][2], "%s/monitor.out", d[i]);
+		snprintf(path[i][3], sizeof path[i][3], "%s/monitor.err", d[i]);
+		snprintf(path[i][4], sizeof path[i][4], "%s/ctl", d[i]);
+		{
+			char *argv[] = { sim, "make-firmware", path[i][0], "--demo", NULL };
+
+			T_EQ_INT(wait_exit(spawn(argv, -1, -1)), 0);
+		}
+		{
+			char *argv[] = { sim, "--off", "--flash", path[i][0], "--flash-size", "1MB",
+				"--chip", "esp8285", "--link", path[i][1], "--control", path[i][4],
+				"--speed", "fast", "--scenario", (char *)t[i].scenario, NULL };
+
+			simpid[i] = spawn(argv, -1, -1);
+		}
+		deadline = clock_now_ms() + 10000;
+		T_TRUE(wait_path(path[i][1], deadline) && wait_path(path[i][4], deadline));
+		fd = open(path[i][2], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		efd = open(path[i][3], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		{
+			char *argv[] = { esp, "monitor", "-p", path[i][1], "--duration", "5", NULL };
+
+			monpid[i] = spawn(argv, fd, efd);
+		}
+		close(fd);
+		close(efd);
+	}
+	/* Power each board on once its monitor listens. */
+	for (int i = 0; i < N; i++) {
+		deadline = clock_now_ms() + 10000;
+		while (clock_now_ms() < deadline && !file_contains(path[i][3], "at 74880 baud"))
+			clock_sleep_ms(20);
+		T_TRUE(file_contains(path[i][3], "at 74880 baud"));
+		snprintf(dir, sizeof dir, "%s", d[i]);
+		T_TRUE(ctl("power on"));
+	}
+	for (int i = 0; i < N; i++) {
+		T_EQ_INT(wait_exit(monpid[i]), 0);
+		kill(simpid[i], SIGTERM);
+		wait_exit(simpid[i]);
+		T_CHECK_(file_has_line(path[i][2], t[i].cause), "scenario %s: expected \"%s\"",
+		    t[i].scenario, t[i].cause);
+		for (int k = 0; k < 5; k++)
+			unlink(path[i][k]);
+		rmdir(d[i]);
+	}
+	t_end_("test_monitor_diagnoses_scenarios");
+}
+
 int
 main(void)
 {
@@ -293,5 +392,6 @@ main(void)
 	snprintf(bindir, sizeof bindir, "%s", b != NULL ? b : ESPDESK_BUILDDIR);
 	signal(SIGPIPE, SIG_IGN);
 	test_monitor_follows_boot();
+	test_monitor_diagnoses_scenarios();
 	return t_done();
 }
