@@ -912,6 +912,54 @@ test_backup_slot(void)
 	free(flash);
 }
 
+static void
+test_rboot_log29(void)
+{
+	static const int lines[] = { 18, 19, 21, 22, 23, 27, 28, 29, 30, 31, 33, 35 };
+	struct sim_fw_opts o;
+	struct sim_boot_env e = env_default();
+	struct sim_boot_plan p;
+	uint8_t *flash;
+	char *t;
+
+	/* Log 29: rBoot v1.2.1, 32 Mbit QIO 40 MHz, rom 1 selected but never written. */
+	sim_fw_opts_default(&o);
+	o.layout = SIM_FW_RBOOT;
+	o.mode = SIM_MODE_QIO;
+	T_TRUE(sim_fw_parse_size("4MB", &o.flash_size, &o.size_nibble));
+	o.slot = 2;
+	o.script = "sdk-banner off\nprint Currently running rom 0.\n";
+	flash = build(&o);
+	e.rst_cause = SIM_RST_POWERON;
+	t = boot(&e, flash, o.flash_size, &p);
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
+		T_LOGLINE(t, "29-rboot-rom1-bad-fallback-rom0.log", lines[i]);
+	T_CONTAINS(t, "rBoot Option: Big flash\r\n\r\nRom 1 is bad.\r\n\r\nBooting rom 0.\r\n\r\n");
+	T_LOGLINE(t, "29-rboot-rom1-bad-fallback-rom0.log", 5);
+	T_FALSE(strstr(t, "SDK ver") != NULL);
+	T_EQ_INT(p.next, SIM_NEXT_APP_LOOP);
+	sim_boot_plan_free(&p);
+	free(t);
+
+	/* A broken config: rBoot reports writing its default (2 roms, rom 0 at 0x2000). */
+	flash[0x1000] = 0xFF;
+	t = boot(&e, flash, o.flash_size, &p);
+	T_LINE(t, "Writing default boot config.");
+	T_LINE(t, "Booting rom 0.");
+	sim_boot_plan_free(&p);
+	free(t);
+
+	/* No good rom at all: back to the ROM. */
+	memset(flash + 0x2000, 0xFF, 0x1000);
+	t = boot(&e, flash, o.flash_size, &p);
+	T_CONTAINS(t, "Rom 0 is bad.\r\n\r\nRom 1 is bad.\r\n\r\nNo good rom available.\r\n");
+	T_CONTAINS(t, "\r\nuser code done\r\n");
+	T_EQ_INT(p.next, SIM_NEXT_HALT);
+	sim_boot_plan_free(&p);
+	free(t);
+	free(flash);
+}
+
 /* ---- the SDK's start-up checks ---- */
 
 static void
@@ -1392,6 +1440,7 @@ main(void)
 	T_RUN(test_map_strings);
 	T_RUN(test_slot_selection);
 	T_RUN(test_backup_slot);
+	T_RUN(test_rboot_log29);
 	T_RUN(test_rf_cal_blank_log22);
 	T_RUN(test_header_bigger_than_layout);
 	T_RUN(test_system_param_error_log25);

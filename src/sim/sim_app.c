@@ -289,6 +289,14 @@ parse_line(struct sim_app_parser *p, const char *s)
 			a->sdk_debug = 0;
 		else
 			bad(p, "`sdk-debug` is `on` or `off`");
+	} else if (word_is(w, n, "sdk-banner")) {
+		w = word(&s, &n);
+		if (word_is(w, n, "on"))
+			a->sdk_banner_off = 0;
+		else if (word_is(w, n, "off"))
+			a->sdk_banner_off = 1;
+		else
+			bad(p, "`sdk-banner` is `on` or `off`");
 	} else if (word_is(w, n, "print"))
 		add_line(p, 0, 0, *s == ' ' || *s == '\t' ? s + 1 : s);
 	else if (word_is(w, n, "after")) {
@@ -307,7 +315,7 @@ parse_line(struct sim_app_parser *p, const char *s)
 		parse_crash(p, s);
 	else
 		bad(p, "unknown directive '%.*s'; expected name, baud, core, sdk, sdk-date, sdk-debug, "
-		    "print, after, every or crash", (int)(n > 40 ? 40 : n), w);
+		    "sdk-banner, print, after, every or crash", (int)(n > 40 ? 40 : n), w);
 }
 
 static void

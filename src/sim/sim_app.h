@@ -10,6 +10,7 @@
  *   sdk 1.5.4.1(39cb9a32)           NONOS SDK version string for the SDK banner and checks
  *   sdk-date Jul  1 2016 20:04:35   the banner's "compiled @" part
  *   sdk-debug on | off              the SDK prints its own crash line too (Arduino: setDebugOutput)
+ *   sdk-banner on | off             a NONOS app prints log 01's SDK banner (default on)
  *   print TEXT                      a line printed at start-up
  *   after N ms print TEXT           a start-up line N ms after the previous one
  *   every N ms print TEXT           a step of the endless loop: wait N ms, print TEXT
@@ -52,6 +53,7 @@ struct sim_app {
 	enum sim_app_core core;
 	char *sdk, *sdk_date;       /* owned, NULL if not given */
 	int sdk_debug;
+	int sdk_banner_off;         /* `sdk-banner off`: a NONOS app without the AT-style banner */
 	struct sim_app_line *start;
 	size_t nstart;
 	struct sim_app_line *loop;

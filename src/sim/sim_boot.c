@@ -1,6 +1,6 @@
 /*
  * sim_boot.c: the boot model of espdesk-sim (see sim_boot.h): boot ROM banner and strap modes,
- * the ROM's image loader (sim_image.c), the NONOS boot_v1.x 2nd stage, Arduino's eboot, the
+ * the ROM's image loader (sim_image.c), the NONOS boot_v1.x 2nd stage, rBoot, Arduino's eboot, the
  * SDK's start-up checks and the application's log and crashes (sim_app.c).
  *
  * Every text comes from ../shared/reference/bootlog.md, protocol.md §11.5/§13 and the real logs
@@ -306,10 +306,13 @@ run_app(struct ctx *c, const struct sim_image_seg *ranges, size_t nranges, enum 
 		/* Log 01: the SDK banner, still at the ROM's baud. `rf cal sector` is what
 		 * user_rf_cal_sector_set() returns; the SDK's default is E - 0x5000 (§13.1). The
 		 * `phy ver` line is log 01's (SDK 1.5.4.1); other SDKs print other numbers. */
-		put(c, "rf cal sector: %u\r\nrf[112] : %02x\r\nrf[113] : %02x\r\nrf[114] : %02x\r\n\r\n",
-		    (unsigned)((e - 0x5000u) / 0x1000u), init[112], init[113], init[114]);
-		put(c, "SDK ver: %s compiled @ %s\r\nphy ver: 972, pp ver: 10.1\r\n\r\n", sdk,
-		    app.sdk_date ? app.sdk_date : DEFAULT_SDK_DATE);
+		if (!app.sdk_banner_off) {
+			put(c, "rf cal sector: %u\r\nrf[112] : %02x\r\nrf[113] : %02x\r\n"
+			    "rf[114] : %02x\r\n\r\n", (unsigned)((e - 0x5000u) / 0x1000u), init[112],
+			    init[113], init[114]);
+			put(c, "SDK ver: %s compiled @ %s\r\nphy ver: 972, pp ver: 10.1\r\n\r\n", sdk,
+			    app.sdk_date ? app.sdk_date : DEFAULT_SDK_DATE);
+		}
 		if (scn == SIM_SCN_BROWNOUT) {
 			/* The supply dips when the radio starts calibrating: the chip resets in the
 			 * middle of the banner, with no crash text. A dip below the reset threshold is
@@ -596,6 +599,110 @@ eboot(struct ctx *c)
 	run_app(c, r, nr, SIM_APP_CORE_ARDUINO);
 }
 
+/*
+ * rBoot (bootlog.md §10, log 29; raburton/rboot): its banner from the header at 0x0, its config
+ * in sector 1 (magic 0xE1, version 1, mode, current_rom, gpio_rom, count, 2 unused bytes, then
+ * up to 4 ROM addresses), then the first good ROM from current_rom backwards. The line layout
+ * is log 29's (v1.2.1). A boot model cannot write the flash, so an invalid config is reported
+ * (`Writing default boot config.`) on every boot instead of being written once. GPIO16 ROM
+ * selection is not modelled.
+ */
+static void
+rboot(struct ctx *c, const char *ver)
+{
+	static const char *const sizes[5] = { "4 Mbit", "2 Mbit", "8 Mbit", "16 Mbit", "32 Mbit" };
+	uint8_t mode = sim_image_rd8(&c->fl, 2), sf = sim_image_rd8(&c->fl, 3), cfg[24];
+	unsigned nib = sf >> 4, count, cur, n;
+	uint32_t fsize = nib < 5 ? sim_image_flash_bytes(nib) : 0x80000u, roms[4];
+	struct sim_image_seg r[20];
+	size_t nr;
+
+	put(c, "\r\nrBoot v%s - richardaburton@gmail.com\r\n", ver);
+	put(c, "Flash Size:   %s\r\n", nib < 5 ? sizes[nib] : "unknown");
+	put(c, "Flash Mode:   %s\r\n", mode < 4 ? sim_image_mode_str(mode) : "unknown");
+	switch (sf & 15) {
+	case 0: put(c, "Flash Speed:  40 MHz\r\n"); break;
+	case 1: put(c, "Flash Speed:  26.7 MHz\r\n"); break;
+	case 2: put(c, "Flash Speed:  20 MHz\r\n"); break;
+	case 15: put(c, "Flash Speed:  80 MHz\r\n"); break;
+	default: put(c, "Flash Speed:  unknown\r\n"); break;
+	}
+	put(c, "rBoot Option: Big flash\r\n\r\n");
+	sim_image_read(&c->fl, 0x1000, cfg, sizeof cfg);
+	if (cfg[0] != 0xE1 || cfg[1] != 0x01) {
+		put(c, "Writing default boot config.\r\n");
+		cur = 0;
+		count = 2;
+		roms[0] = 0x2000;
+		roms[1] = fsize / 2 + 0x2000;
+	} else {
+		cur = cfg[3];
+		count = cfg[5] > 4 ? 4 : cfg[5];
+		for (unsigned i = 0; i < 4; i++)
+			roms[i] = rd_le32(cfg + 8 + 4 * i);
+	}
+	if (count == 0) {
+		put(c, "No good rom available.\r\n\r\nuser code done\r\n");
+		emit(c, D_STAGE_US, c->rom_baud);
+		finish(c, SIM_NEXT_HALT, c->env->rst_cause);
+		return;
+	}
+	if (cur >= count) {
+		put(c, "Invalid rom selected, defaulting to 0.\r\n");
+		cur = 0;
+	}
+	n = cur;
+	while (!sim_image_rboot_ok(&c->fl, roms[n])) {
+		put(c, "Rom %u is bad.\r\n\r\n", n);
+		n = n == 0 ? count - 1 : n - 1;
+		if (n == cur) {
+			/* rBoot returns to the ROM (bootlog.md §10). */
+			put(c, "No good rom available.\r\n\r\nuser code done\r\n");
+			emit(c, D_STAGE_US, c->rom_baud);
+			finish(c, SIM_NEXT_HALT, c->env->rst_cause);
+			return;
+		}
+	}
+	put(c, "Booting rom %u.\r\n\r\n", n);
+	emit(c, D_STAGE_US, c->rom_baud);
+	nr = sim_image_app_ranges(&c->fl, roms[n], r, ARRAY_SIZE(r));
+	run_app(c, r, nr, SIM_APP_CORE_NONOS);
+}
+
+/* "rBoot v" in a loaded segment: 1 and the version (up to the next space) in ver. */
+static int
+find_rboot(struct ctx *c, const struct sim_image_rom *rom, char *ver, size_t vsize)
+{
+	static const char key[] = "rBoot v";
+	const size_t klen = sizeof key - 1;
+	int found = 0;
+
+	for (unsigned i = 0; i < rom->nseg && !found; i++) {
+		uint32_t len = rom->seg[i].len;
+		uint8_t *b;
+
+		if (len < klen)
+			continue;
+		b = xmalloc(len);
+		sim_image_read(&c->fl, rom->seg[i].flash_off, b, len);
+		for (uint32_t k = 0; k + klen <= len && !found; k++) {
+			size_t n = 0;
+
+			if (b[k] != 'r' || memcmp(b + k, key, klen) != 0)
+				continue;
+			for (uint32_t j = k + (uint32_t)klen; j < len && n + 1 < vsize; j++) {
+				if (!((b[j] >= '0' && b[j] <= '9') || b[j] == '.'))
+					break;
+				ver[n++] = (char)b[j];
+			}
+			ver[n] = '\0';
+			found = n > 0;
+		}
+		free(b);
+	}
+	return found;
+}
+
 static void
 flash_boot(struct ctx *c)
 {
@@ -619,6 +726,8 @@ flash_boot(struct ctx *c)
 		finish(c, SIM_NEXT_HALT, c->env->rst_cause);
 	} else if (find_2nd_stage(c, rom, ver, sizeof ver))
 		nonos_boot(c, ver);
+	else if (find_rboot(c, rom, ver, sizeof ver))
+		rboot(c, ver);
 	else if (rom->nseg == 1 && rom->seg[0].load_addr == 0x4010f000u)
 		eboot(c);  /* bootlog.md §9: eboot is one segment at 0x4010f000 */
 	else {

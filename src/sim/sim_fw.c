@@ -340,6 +340,42 @@ sim_fw_build(const struct sim_fw_opts *o, uint8_t **out, char **cause)
 		filler(flash + 0x10000, 0x1000, 0x1A0A);  /* eagle.irom0text.bin at 0x10000 */
 		break;
 	}
+	case SIM_FW_RBOOT: {
+		struct sim_fw_seg segs[3];
+		uint8_t *bufs[3], *seg0 = xmalloc(1516), *seg1 = xmalloc(700), cfg[24];
+		static const char banner[] = "\r\nrBoot v1.2.1 - richardaburton@gmail.com\r\n";
+
+		/* rBoot stand-in: log 29's two segments (1516 and 700 bytes). */
+		filler(seg0, 1516, 0x4B00);
+		with_text(seg1, 700, banner, 0x4B01);
+		segs[0] = (struct sim_fw_seg){ 0x40100000, seg0, 1516 };
+		segs[1] = (struct sim_fw_seg){ 0x3ffe8000, seg1, 700 };
+		sim_fw_image_v1(&b, o->mode, sf, 0x40100000, segs, 2);
+		free(seg0);
+		free(seg1);
+		place(flash, o->flash_size, 0, &b);
+		buf_reset(&b);
+		/* Config (sector 1): magic 0xE1, version 1, mode 0, current rom, gpio rom 0, 2 roms. */
+		memset(cfg, 0, sizeof cfg);
+		cfg[0] = 0xE1;
+		cfg[1] = 0x01;
+		cfg[3] = (uint8_t)(o->slot - 1);
+		cfg[5] = 2;
+		wr_le32(cfg + 8, 0x2000);
+		wr_le32(cfg + 12, e / 2 + 0x2000);
+		memcpy(flash + 0x1000, cfg, sizeof cfg);
+		for (int slot = 1; slot <= 2; slot++) {
+			if (!(slot == 1 ? o->user1 : o->user2))
+				continue;
+			app_ram_segs(segs, bufs, blob, 1, 0x4B10u + (uint32_t)slot);
+			sim_fw_image_v1(&b, o->mode, sf, 0x40100004, segs, 3);
+			for (int i = 0; i < 3; i++)
+				free(bufs[i]);
+			place(flash, o->flash_size, slot == 1 ? 0x2000 : e / 2 + 0x2000, &b);
+			buf_reset(&b);
+		}
+		break;
+	}
 	case SIM_FW_ARDUINO: {
 		struct sim_fw_seg segs[4];
 		uint8_t *eb = xmalloc(1384), *bufs[3], *irom;
@@ -397,7 +433,7 @@ usage(FILE *f)
 	    "usage: espdesk-sim make-firmware OUT [options]\n"
 	    "Builds a whole flash image for espdesk-sim (OUT '-' writes to stdout).\n"
 	    "  --demo                    a Sonoff Basic with a Tasmota-like log (arduino layout)\n"
-	    "  --layout L                nonos-ota (default), nonos-plain or arduino\n"
+	    "  --layout L                nonos-ota (default), nonos-plain, arduino or rboot\n"
 	    "  --family F                tasmota (arduino + demo log) or stock (nonos-ota, boot 1.7,\n"
 	    "                            no script: the SDK banner only)\n"
 	    "  --flash-size S            512KB, 1MB (default), 2MB, 2MB-c1, 4MB, 4MB-c1, 8MB, 16MB\n"
@@ -406,9 +442,9 @@ usage(FILE *f)
 	    "  --flash-freq F            40m (default), 26m, 20m or 80m\n"
 	    "  --boot-version V          nonos-ota boot_v1.x: 1.1, 1.2, 1.5, 1.6 (default), 1.7(5d6f877)\n"
 	    "  --script FILE             the application's script (doc/sim-firmware.md)\n"
-	    "  --slot N                  nonos-ota: the system parameters select user N (1 or 2)\n"
-	    "  --user2                   nonos-ota: also write user2\n"
-	    "  --no-user1                nonos-ota: leave slot 1 empty\n"
+	    "  --slot N                  nonos-ota/rboot: the parameters select slot N (1 or 2)\n"
+	    "  --user2                   nonos-ota/rboot: also write the second slot\n"
+	    "  --no-user1                nonos-ota/rboot: leave the first slot empty\n"
 	    "  --corrupt-checksum        break the checksum of the image at 0x0\n"
 	    "  --blank-init-data         leave esp_init_data (E-0x4000) erased\n");
 }
@@ -470,7 +506,8 @@ read_text(const char *path, char **cause)
 static const char *
 layout_name(enum sim_fw_layout l)
 {
-	return l == SIM_FW_NONOS_OTA ? "nonos-ota" : l == SIM_FW_NONOS_PLAIN ? "nonos-plain" : "arduino";
+	return l == SIM_FW_NONOS_OTA ? "nonos-ota" : l == SIM_FW_NONOS_PLAIN ? "nonos-plain" :
+	    l == SIM_FW_RBOOT ? "rboot" : "arduino";
 }
 
 int
@@ -533,9 +570,11 @@ sim_fw_main(int argc, char **argv)
 				o.layout = SIM_FW_NONOS_PLAIN;
 			else if (strcmp(optarg, "arduino") == 0)
 				o.layout = SIM_FW_ARDUINO;
+			else if (strcmp(optarg, "rboot") == 0)
+				o.layout = SIM_FW_RBOOT;
 			else {
 				fprintf(stderr, "espdesk-sim make-firmware: unknown layout '%s'; use "
-				    "nonos-ota, nonos-plain or arduino\n", optarg);
+				    "nonos-ota, nonos-plain, arduino or rboot\n", optarg);
 				return 2;
 			}
 			break;

@@ -9,6 +9,8 @@
  *                at E-0x3000..E-1 selecting the slot (E = the size the header claims)
  *   nonos-plain  a v1 (0xE9) application at 0x0, its IROM part at 0x10000, init data at E-0x4000
  *   arduino      eboot (one segment at 0x4010f000) at 0x0, the sketch (v1) at 0x1000
+ *   rboot        rBoot v1.2.1 at 0x0, its config in sector 1, rom 0 (v1) at 0x2000, rom 1 at
+ *                E/2 + 0x2000 (bootlog.md §10), init data at E-0x4000
  * The boot loaders are stand-ins, not Espressif's binaries: they have the real ones' segment
  * layout (so the ROM prints the same `load`/`room`/`tail` lines as the real logs) and carry the
  * strings by which the simulator recognises them; their bytes are filler. Checksums follow the
@@ -25,7 +27,7 @@
 
 #include "core/buf.h"
 
-enum sim_fw_layout { SIM_FW_NONOS_OTA, SIM_FW_NONOS_PLAIN, SIM_FW_ARDUINO };
+enum sim_fw_layout { SIM_FW_NONOS_OTA, SIM_FW_NONOS_PLAIN, SIM_FW_ARDUINO, SIM_FW_RBOOT };
 
 struct sim_fw_opts {
 	enum sim_fw_layout layout;
@@ -37,8 +39,8 @@ struct sim_fw_opts {
 	const char *boot_version;   /* nonos-ota: "1.1", "1.2", "1.5", "1.6", "1.7(5d6f877)", ... */
 	const char *script;         /* application script (without the marker), NULL for none */
 	const char *script_name;    /* for error messages ("demo.app") */
-	int slot;                   /* nonos-ota: 1 or 2, what the system parameters select */
-	int user1, user2;           /* nonos-ota: write an image into this slot */
+	int slot;                   /* nonos-ota/rboot: 1 or 2, the slot the parameters/config select */
+	int user1, user2;           /* nonos-ota/rboot: write an image into this slot */
 	int corrupt_checksum;       /* the image at 0x0 gets a wrong checksum byte */
 	int blank_init_data;        /* leave esp_init_data (E-0x4000) erased */
 	uint32_t app_word;          /* arduino: first word of the sketch's first segment (eboot's v%08x) */

@@ -302,3 +302,32 @@ sim_image_slot_valid(const struct sim_image_flash *f, uint32_t off)
 
 	return m == SIM_IMAGE_MAGIC_V1 || (m == SIM_IMAGE_MAGIC_V2 && sim_image_rd8(f, off + 1) == 0x04);
 }
+
+int
+sim_image_rboot_ok(const struct sim_image_flash *f, uint32_t off)
+{
+	uint32_t p = off, total = 0;
+	uint8_t csum = SIM_IMAGE_CSUM_SEED;
+	unsigned nseg;
+
+	if (off == 0 || off == 0xFFFFFFFFu)
+		return 0;
+	if (sim_image_rd8(f, p) == SIM_IMAGE_MAGIC_V2 && sim_image_rd8(f, p + 1) == 0x04)
+		p += 16 + sim_image_rd32(f, p + 12);  /* skip the header and the IROM segment */
+	if (sim_image_rd8(f, p) != SIM_IMAGE_MAGIC_V1)
+		return 0;
+	nseg = sim_image_rd8(f, p + 1);
+	p += 8;
+	for (unsigned i = 0; i < nseg; i++) {
+		uint32_t len = sim_image_rd32(f, p + 4);
+
+		/* More than the RAM holds is as bad as a broken checksum (and bounds the work). */
+		if (len > SIM_IMAGE_MAX_SEG_LEN || (total += len) > SIM_IMAGE_MAX_SEG_LEN)
+			return 0;
+		p += 8;
+		for (uint32_t k = 0; k < len; k++)
+			csum ^= sim_image_rd8(f, p + k);
+		p += len;
+	}
+	return sim_image_rd8(f, p | 15) == csum;
+}

@@ -98,6 +98,13 @@ void sim_image_rom_load(const struct sim_image_flash *f, uint32_t off, struct bu
 size_t sim_image_app_ranges(const struct sim_image_flash *f, uint32_t off, struct sim_image_seg *out,
     size_t max);
 
+/*
+ * rBoot's test of a ROM slot (bootlog.md §10: `Rom N is bad.` when the magic or the checksum
+ * fails): a v1 image at off, or a v2 image (0xEA 0x04) whose v1 part follows its IROM segment,
+ * with a good 0xEF-XOR checksum. Returns 1 when good. off 0 and 0xFFFFFFFF are never good.
+ */
+int sim_image_rboot_ok(const struct sim_image_flash *f, uint32_t off);
+
 /* True when an image at off starts the way boot_v1.x accepts: 0xE9, or 0xEA 0x04 (bootlog.md §8). */
 int sim_image_slot_valid(const struct sim_image_flash *f, uint32_t off);
 
