@@ -248,6 +248,39 @@ test_bad_values(void)
 }
 
 static void
+test_bad_shapes(void)
+{
+	const char *f = "profiles/bad/shapes.yaml";
+
+	T_TRUE(parse(f) == NULL);
+	T_TRUE(has_err(f, "3:9: 'vendor' is empty; give it a value or remove the key"));
+	T_TRUE(has_err(f, "4:14: alias 'A' is listed twice"));
+	T_TRUE(has_err(f, "4:17: alias 'test-bad' is the profile's own name"));
+	T_TRUE(has_err(f, "6:9: 'locked' is only for chip: not-esp8266; remove it"));
+	T_TRUE(has_err(f, "7:14: 'chip_claims' must be a list of {chip, source} mappings, got a single value"));
+	T_TRUE(has_err(f, "8:14: 'flash_size' is 128KB; expected a flash size from 256KB to 256MB"));
+	T_TRUE(has_err(f, "9:16: 'firmware_size' must be a number, got a list"));
+	T_TRUE(has_err(f, "10:13: 'flash_mode' must be one of qio, qout, dio, dout, got a list"));
+	T_TRUE(has_err(f, "12:13: each flash id must be a mapping with 'id' and 'source', got a single value"));
+	T_TRUE(has_err(f, "14:12: 'flash_map' must be a mapping with size, layout and regions, got a list"));
+	T_TRUE(has_err(f, "15:7: 'gpio' must be a mapping of pin numbers to uses (e.g. 12: relay), got a list"));
+	T_TRUE(has_err_like(f, "16:1: ", "unknown key 'colour' in a profile (known keys: name, title, aliases,"));
+	T_TRUE(has_err(f, "17:3: a key must be a plain word, not a list"));
+	T_EQ_INT(nerrs, 13);
+	f = "profiles/bad/regions.yaml";
+	T_TRUE(parse(f) == NULL);
+	T_TRUE(has_err(f, "6:15: each chip claim must be a mapping with 'chip' and 'source', got a single value"));
+	T_TRUE(has_err(f, "7:12: 'flash_ids' must be a list of {id, source} mappings, got a single value"));
+	T_TRUE(has_err(f, "11:7: each region must be a mapping with name, offset and size, got a single value"));
+	T_TRUE(has_err(f, "12:43: region size is 0"));
+	T_EQ_INT(nerrs, 4);
+	f = "profiles/bad/root-list.yaml";
+	T_TRUE(parse(f) == NULL);
+	T_TRUE(has_err(f, "1:1: a profile must be a mapping of keys (name:, title:, ...), got a list"));
+	T_EQ_INT(nerrs, 1);
+}
+
+static void
 test_parse_buffer_limits(void)
 {
 	static const char deep[] = "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n";
@@ -261,6 +294,16 @@ test_parse_buffer_limits(void)
 	T_EQ_INT(profile_parse("nul.yaml", "name: \"a\\0b\"\n", 13, &p, &errs, &nerrs), RC_ERR_FORMAT);
 	T_TRUE(nerrs >= 1 && strstr(errs[0], "NUL byte") != NULL);
 	clear_errs();
+	{
+		size_t big = (1u << 20) + 1;
+		char *buf = malloc(big);
+
+		memset(buf, ' ', big);
+		T_EQ_INT(profile_parse("big.yaml", buf, big, &p, &errs, &nerrs), RC_ERR_FORMAT);
+		T_TRUE(nerrs == 1 && strstr(errs[0], "big.yaml:1:1: the file is 1048577 bytes") == errs[0]);
+		free(buf);
+		clear_errs();
+	}
 }
 
 static void
@@ -675,6 +718,7 @@ main(void)
 	T_RUN(test_bad_enums);
 	T_RUN(test_bad_yaml);
 	T_RUN(test_bad_values);
+	T_RUN(test_bad_shapes);
 	T_RUN(test_parse_buffer_limits);
 	T_RUN(test_set_dup_and_clash);
 	T_RUN(test_set_override);
