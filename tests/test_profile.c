@@ -304,6 +304,28 @@ test_parse_buffer_limits(void)
 		free(buf);
 		clear_errs();
 	}
+	{
+		/* 20001 values in one list; and 25 unknown keys, of which 20 are reported. */
+		size_t cap = 64 + 2 * 20001, off = 0;
+		char *buf = malloc(cap);
+
+		off += (size_t)snprintf(buf, cap, "a: [");
+		for (int i = 0; i < 20001; i++)
+			buf[off++] = i ? ',' : '1', buf[off++] = '1';
+		buf[off++] = ']';
+		T_EQ_INT(profile_parse("many.yaml", buf, off, &p, &errs, &nerrs), RC_ERR_FORMAT);
+		T_TRUE(nerrs == 1 && strstr(errs[0], "too many values (more than 20000)") != NULL);
+		clear_errs();
+		off = 0;
+		for (int i = 0; i < 25; i++)
+			off += (size_t)snprintf(buf + off, cap - off, "zzzzzzzz%02d: 1\n", i);
+		T_EQ_INT(profile_parse("keys.yaml", buf, off, &p, &errs, &nerrs), RC_ERR_FORMAT);
+		T_EQ_INT(nerrs, 20);
+		T_TRUE(nerrs == 20 && strstr(errs[19], "keys.yaml:20:1: unknown key 'zzzzzzzz19'") == errs[19] &&
+		    strstr(errs[19], "(stopping after 20 errors)") != NULL);
+		free(buf);
+		clear_errs();
+	}
 }
 
 static void
