@@ -222,6 +222,7 @@ ser_sp_enumerate(struct ser_info **out, size_t *n, char **cause)
 {
 	struct sp_port **ports = NULL;
 	struct ser_info *list;
+	char *msg = NULL;
 	const char *v;
 	size_t count = 0;
 	int rc;
@@ -243,7 +244,8 @@ ser_sp_enumerate(struct ser_info **out, size_t *n, char **cause)
 			si->description = xstrdup(v);
 		if (sp_get_port_transport(ports[i]) != SP_TRANSPORT_USB)
 			continue;
-		if (sp_get_port_usb_vid_pid(ports[i], &vid, &pid) == SP_OK) {
+		if (sp_call(sp_get_port_usb_vid_pid(ports[i], &vid, &pid), si->path, "reading VID:PID",
+		    &msg) >= 0) {
 			si->usb_vid = vid;
 			si->usb_pid = pid;
 			si->bridge = ser_bridge_name(vid, pid);
@@ -255,6 +257,9 @@ ser_sp_enumerate(struct ser_info **out, size_t *n, char **cause)
 		if ((v = sp_get_port_usb_serial(ports[i])) != NULL)
 			si->serial = xstrdup(v);
 	}
+	if (msg != NULL)
+		log_debug("serial: %s", msg);
+	free(msg);
 	sp_free_port_list(ports);
 	*out = list;
 	*n = count;
