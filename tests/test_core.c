@@ -1,8 +1,12 @@
 /* Unit tests for src/core: byte queue, escaping, allocation helpers, clock. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "core/afile.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/esc.h"
@@ -126,6 +130,45 @@ test_le_helpers(void)
 	T_EQ_HEX(rd_le16(b), 0xc0db);
 }
 
+static void
+test_afile_atomic(void)
+{
+	char dir[] = "/tmp/espdesk-afile-XXXXXX", path[64], *cause = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	struct stat st;
+
+	T_TRUE(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/backup.bin", dir);
+	T_EQ_INT(afile_write(path, "factory", 7, 0444, 0, &cause), RC_OK);
+	T_TRUE(cause == NULL);
+	T_EQ_INT(stat(path, &st), 0);
+	T_EQ_INT(st.st_mode & 0777, 0444);
+	/* An existing file is never replaced without being asked to. */
+	T_EQ_INT(afile_write(path, "other", 5, 0444, 0, &cause), RC_ERR_BUSY);
+	T_CONTAINS(cause, "already exists");
+	free(cause);
+	T_EQ_INT(afile_read(path, 1 << 20, &data, &len, &cause), RC_OK);
+	T_EQ_INT(len, 7);
+	T_EQ_MEM(data, "factory", 7);
+	free(data);
+	T_EQ_INT(afile_write(path, "newer", 5, 0644, AFILE_OVERWRITE, &cause), RC_OK);
+	T_EQ_INT(afile_read(path, 1 << 20, &data, &len, &cause), RC_OK);
+	T_EQ_MEM(data, "newer", 5);
+	free(data);
+	/* Too large for the caller's limit: refused, with the path in the message. */
+	T_EQ_INT(afile_read(path, 2, &data, &len, &cause), RC_ERR_IO);
+	T_CONTAINS(cause, "larger than");
+	free(cause);
+	T_TRUE(afile_same(path, path));
+	T_FALSE(afile_same(path, dir));
+	T_EQ_INT(afile_read("/nonexistent/x", 10, &data, &len, &cause), RC_ERR_IO);
+	T_CONTAINS(cause, "/nonexistent/x");
+	free(cause);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -137,5 +180,6 @@ main(void)
 	T_RUN(test_xfmt);
 	T_RUN(test_clock_monotonic);
 	T_RUN(test_le_helpers);
+	T_RUN(test_afile_atomic);
 	return t_done();
 }
