@@ -369,6 +369,15 @@ test_sync_and_identity(void)
 		write_reg(&s, 0x6000021C, usr);
 		write_reg(&s, 0x60000224, usr2);
 	}
+	/* Autobaud (§1): the host may sync directly at 921600; UART_CLKDIV follows (§8.5). */
+	T_EQ_INT(ser_set_baud(s.port, 921600), RC_OK);
+	T_EQ_INT(do_sync(&s, 0x20120707), 8);
+	{
+		uint32_t div = read_reg(&s, 0x60000014) & 0xFFFFF;
+		double est = 921600.0 * div / 1e6 / 2;
+
+		T_TRUE(est > 25.0 && est < 27.0);
+	}
 	/* MAC through the eFuses (default 18:fe:34:a1:b2:c3, §8.3). */
 	T_EQ_HEX(read_reg(&s, 0x3FF00054) & 0xFFFFFF, 0x00A1B2);
 	T_EQ_HEX(read_reg(&s, 0x3FF00050) >> 24, 0xC3);
