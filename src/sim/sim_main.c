@@ -193,7 +193,9 @@ rfc_event(void *arg, enum sim_rfc_event ev, uint32_t value, const uint8_t *data,
 			sim_dev_host_break(s->dev, s->rfc_baud, now);
 		break;
 	case SIM_RFC_PURGE:
-		if (value & 2)
+		/* RFC 2217 PURGE-DATA 1 (or 3): the access server's receive buffer, i.e. what the
+		 * device sent that the client has not got yet (pyserial's reset_input_buffer). */
+		if (value & 1)
 			buf_reset(&s->to_host);
 		break;
 	}

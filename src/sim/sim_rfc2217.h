@@ -23,7 +23,8 @@ enum sim_rfc_event {
 	SIM_RFC_DTR,     /* value: 1 asserted, 0 released */
 	SIM_RFC_RTS,
 	SIM_RFC_BREAK,   /* value: 1 on, 0 off */
-	SIM_RFC_PURGE,   /* value: 1 rx, 2 tx, 3 both */
+	SIM_RFC_PURGE,   /* value: 1 the server's receive buffer (device -> client), 2 its
+	                  * transmit buffer (client -> device), 3 both */
 };
 
 typedef void sim_rfc_cb(void *arg, enum sim_rfc_event ev, uint32_t value, const uint8_t *data,
