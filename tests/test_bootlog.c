@@ -449,6 +449,8 @@ test_paste_prefixes(void)
 		"[12:34:56.789] ets Jan  8 2013,rst cause:2, boot mode:(3,6)",
 		"12:34:56.789 -> ets Jan  8 2013,rst cause:2, boot mode:(3,6)",
 		"[2024-01-02 10:11:12] ets Jan  8 2013,rst cause:2, boot mode:(3,6)",
+		"\xef\xbb\xbf ets Jan  8 2013,rst cause:2, boot mode:(3,6)",
+		"rst cause:2, boot mode:(3,6)",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {

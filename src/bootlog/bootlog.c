@@ -144,9 +144,9 @@ clock_stamp(const uint8_t *s, size_t n)
 }
 
 /*
- * Length of the paste prefix at the start of a line: blanks, "> " quoting, "RX:", a bracketed
- * timestamp "[...]" and a serial-monitor clock "12:34:56.789 -> ". The stack markers start with
- * '>' and '<' and are not prefixes.
+ * Length of the paste prefix at the start of a line: blanks, a byte-order mark, "> " quoting,
+ * "RX:", a bracketed timestamp "[...]" and a serial-monitor clock "12:34:56.789 -> ". The stack
+ * markers start with '>' and '<' and are not prefixes.
  */
 static size_t
 skip_prefix(const uint8_t *s, size_t n)
@@ -160,6 +160,10 @@ skip_prefix(const uint8_t *s, size_t n)
 			i++;
 		if (i < n && s[i] == '>' && !STARTS(s + i, n - i, ">>>stack")) {
 			i++;
+			continue;
+		}
+		if (STARTS(s + i, n - i, "\xef\xbb\xbf")) {
+			i += 3; /* a UTF-8 byte-order mark from a Windows editor */
 			continue;
 		}
 		if (STARTS(s + i, n - i, "RX:") || STARTS(s + i, n - i, "rx:")) {
@@ -538,7 +542,9 @@ classify(struct bootlog *b, const uint8_t *t, size_t m, struct bootlog_event *ev
 			ev->kind = BL_EBOOT_LOAD;
 		break;
 	case 'r':
-		if (STARTS(t, m, "rBoot v"))
+		if (STARTS(t, m, "rst cause:") && parse_banner(&c, ev))
+			ev->kind = BL_ROM_BANNER; /* a banner pasted without its date */
+		else if (STARTS(t, m, "rBoot v"))
 			ev->kind = BL_RBOOT_BANNER;
 		else if (STARTS(t, m, "rBoot Option"))
 			ev->kind = BL_RBOOT_OPTION;

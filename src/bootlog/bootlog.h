@@ -9,8 +9,8 @@
  * never allocates (the line buffer is part of struct bootlog) and keeps no global state, so the
  * live log pane, `espdesk decode`, `espdesk monitor`, the tests and the fuzzer share it.
  *
- * Text is matched after a paste prefix is skipped (leading blanks, "> ", "RX:", "[12:34:56.789]",
- * "12:34:56.789 -> "), because users post logs from terminals and forums. The ROM banner is also
+ * Text is matched after a paste prefix is skipped (leading blanks, a UTF-8 BOM, "> ", "RX:",
+ * "[12:34:56.789]", "12:34:56.789 -> "), because users post logs from terminals and forums. The ROM banner is also
  * found in the middle of a line, since a crash often cuts the previous line short; the bytes
  * before it are then reported as a line of their own.
  *
@@ -57,7 +57,7 @@ enum bootlog_kind {
 	BL_BOOT_FLAG_ERROR,   /* "error user bin flag, flag = N": n0 flag */
 	/* esp8266/Arduino eboot (§9) */
 	BL_EBOOT_VERSION,     /* "v%08x": n0 the word */
-	BL_EBOOT_LOAD,        /* "~ld" (n0 0) or "@cp:N" + "ld" pieces: n0 1 when a command ran */
+	BL_EBOOT_LOAD,        /* "~ld" (no command in RTC memory) or "ld" (after "@cp:N") */
 	BL_EBOOT_COPY,        /* "@cp:N" / "cp:N": n0 result */
 	BL_EBOOT_ERROR,       /* "e:N": n0 what failed (1 header, 2 section header, 3 section) */
 	/* rBoot (§10) */
@@ -129,7 +129,7 @@ struct bootlog {
 	uint64_t offset;      /* stream offset of the next byte */
 	uint64_t lineno;      /* lines reported so far */
 	int last_term;        /* the terminator just seen ('\r', '\n') or 0 */
-	int split;            /* the line in progress continues a split one */
+	int split;            /* the last line was split at BOOTLOG_LINE_MAX (its terminator may follow) */
 	int read_baud;        /* the baud the bytes are read at, 0 if unknown */
 	int app_baud;         /* the application's baud (115200 unless told) */
 	enum bootlog_stage stage;
