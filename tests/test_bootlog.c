@@ -451,6 +451,8 @@ test_paste_prefixes(void)
 		"[2024-01-02 10:11:12] ets Jan  8 2013,rst cause:2, boot mode:(3,6)",
 		"\xef\xbb\xbf ets Jan  8 2013,rst cause:2, boot mode:(3,6)",
 		"rst cause:2, boot mode:(3,6)",
+		"> 2017.07.27, 13:20:14.814, ets Jan  8 2013,rst cause:2, boot mode:(3,6)",
+		"2024-01-02T10:11:12.345Z | ets Jan  8 2013,rst cause:2, boot mode:(3,6)",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
@@ -462,6 +464,10 @@ test_paste_prefixes(void)
 	/* The skipped prefix is reported, the text is kept whole. */
 	T_EQ_INT(one("RX: csum 0x79")->skip, 4);
 	T_EQ_INT(one("RX: csum 0x79")->len, 13);
+	/* A stamp is not a stack line, and a stack line is not a stamp. */
+	T_EQ_INT(one("12:03:44.153 -> 3ffffe80:  3fffdad0 00000000 3ffee6a4 40201062")->skip, 16);
+	T_EQ_INT(one("40106000:  00000000 12345678 00000000 40201062")->skip, 0);
+	T_EQ_INT(one("00:00:01 CFG: Loaded from flash")->skip, 9);
 	/* Terminals that print control bytes as text (file 19). */
 	T_EQ_INT(one("csum 0xb1<\\r><\\n>")->kind, BL_ROM_CSUM);
 }

@@ -125,28 +125,50 @@ contains(const uint8_t *s, size_t n, const char *lit)
 	return memmem(s, n, lit, strlen(lit)) != NULL;
 }
 
-/* Length of "12:34:56" or "12:34:56.789" at s, or 0. */
+/*
+ * Length of a timestamp prefix at s, or 0: an optional date ("2017.07.27", "2024-01-02") then a
+ * clock with two colons ("13:20:14.814", "2024-01-02T10:11:12"), then separators (", ", " -> ",
+ * " | "). Terminal programs and serial monitors add these. Stack lines ("3fff19e0:  ...") have
+ * one colon and hex letters, so they never match.
+ */
 static size_t
-clock_stamp(const uint8_t *s, size_t n)
+time_prefix(const uint8_t *s, size_t n)
 {
 	size_t i = 0;
 
-	if (n < 8 || !is_digit(s[0]) || !is_digit(s[1]) || s[2] != ':' || !is_digit(s[3]) ||
-	    !is_digit(s[4]) || s[5] != ':' || !is_digit(s[6]) || !is_digit(s[7]))
-		return 0;
-	i = 8;
-	if (i < n && s[i] == '.') {
-		i++;
-		while (i < n && is_digit(s[i]))
-			i++;
+	for (int tokens = 0; tokens < 3 && i < n && is_digit(s[i]); tokens++) {
+		size_t k = i;
+		int colons = 0, digits = 0, datesep = 0;
+
+		while (k < n && (is_digit(s[k]) || s[k] == ':' || s[k] == '.' || s[k] == '-' ||
+		    s[k] == '/' || s[k] == 'T' || s[k] == 'Z' || s[k] == '+')) {
+			colons += s[k] == ':';
+			digits += is_digit(s[k]);
+			datesep += s[k] == '-' || s[k] == '/' || (s[k] == '.' && colons == 0);
+			k++;
+		}
+		if (colons >= 2 && digits >= 6) {
+			/* The clock: eat what separates it from the message. */
+			while (k < n && (s[k] == ' ' || s[k] == ',' || s[k] == '|'))
+				k++;
+			if (STARTS(s + k, n - k, "->"))
+				k += 2;
+			return k;
+		}
+		if (colons > 0 || digits < 4 || !datesep)
+			return 0;
+		/* A date: a clock must follow. */
+		while (k < n && (s[k] == ' ' || s[k] == ','))
+			k++;
+		i = k;
 	}
-	return i;
+	return 0;
 }
 
 /*
  * Length of the paste prefix at the start of a line: blanks, a byte-order mark, "> " quoting,
- * "RX:", a bracketed timestamp "[...]" and a serial-monitor clock "12:34:56.789 -> ". The stack
- * markers start with '>' and '<' and are not prefixes.
+ * "RX:", a bracketed timestamp "[...]" and a date/clock stamp ("12:34:56.789 -> ",
+ * "2017.07.27, 13:20:14.814, "). The stack markers start with '>' and '<' and are not prefixes.
  */
 static size_t
 skip_prefix(const uint8_t *s, size_t n)
@@ -187,15 +209,9 @@ skip_prefix(const uint8_t *s, size_t n)
 				continue;
 			}
 		}
-		if ((k = clock_stamp(s + i, n - i)) > 0) {
-			size_t j = i + k;
-
-			while (j < n && s[j] == ' ')
-				j++;
-			if (STARTS(s + j, n - j, "->")) {
-				i = j + 2;
-				continue;
-			}
+		if ((k = time_prefix(s + i, n - i)) > 0) {
+			i += k;
+			continue;
 		}
 		if (i == start)
 			return i;

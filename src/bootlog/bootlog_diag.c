@@ -354,6 +354,7 @@ bootlog_diag_event(struct bootlog_diag *d, const struct bootlog_event *ev, int64
 	case BL_EXCEPTION:
 		if (d->exc_cause < 0) {
 			d->exc_cause = (int)ev->n[0];
+			d->exc_sdk = ev->n[1] == 0;
 			d->exc_lines_after_start = b->app_lines;
 		}
 		b->stage = BL_STAGE_APP;
@@ -703,7 +704,9 @@ verdict_rules(struct vctx *c, const struct bootlog_facts *f)
 	}
 
 	/* 5. Header facts against a failing boot with no message of its own. */
-	fault_after_jump = has(d, S_EXCEPTION) && d->exc_cause == 0 && d->exc_regs &&
+	/* bootlog.md §13: the SDK's "Fatal exception (0)" right after the hand-over. The Arduino
+	 * core's "Exception (0)" post-mortem runs from flash itself, so the cache works there. */
+	fault_after_jump = has(d, S_EXCEPTION) && d->exc_cause == 0 && d->exc_sdk && d->exc_regs &&
 	    strcmp(bootlog_region(d->exc_epc1), "flash-mapped code") == 0 &&
 	    d->exc_lines_after_start <= 2 && has(d, S_HANDOFF);
 	if (mm == 1 && (has(d, S_EXCEPTION) || last->stage < BL_STAGE_APP || fault_after_jump)) {

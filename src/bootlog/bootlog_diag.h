@@ -98,6 +98,7 @@ struct bootlog_diag {
 	int64_t first_ms, last_ms;                   /* banner times, -1 unknown */
 	int restart_pending;                         /* a restart was asked for since the banner */
 	int exc_cause;                               /* first exception: EXCCAUSE, -1 none */
+	int exc_sdk;                                 /* ... reported by the SDK, not the core */
 	uint32_t exc_epc1, exc_vaddr;
 	int exc_regs, exc_ctx;
 	unsigned exc_lines_after_start;              /* app lines before the first exception */
