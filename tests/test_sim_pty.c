@@ -502,6 +502,15 @@ test_stub(void)
 	T_EQ_INT(upload_stub(&s), 0);
 	/* The stub answers SYNC with value 0 (§4.1): esptool's "stub already running" test. */
 	T_EQ_INT(do_sync(&s, 0), 8);
+	/* CHANGE_BAUDRATE 460800 (§4.5): the reply at the old rate, then the new one. */
+	wr_le32(p, 460800);
+	wr_le32(p + 4, 115200);
+	T_EQ_INT(command(&s, 0x0F, p, 8, 0, NULL, &st), 0);
+	T_EQ_INT(st, 0);
+	usleep(50000);
+	T_EQ_INT(ser_set_baud(s.port, 460800), RC_OK);
+	T_EQ_INT(do_sync(&s, 0), 8);
+	T_CONTAINS(sim_ctl(&s, "status"), "baud=460800");
 	/* SPI_SET_PARAMS as esptool sends it (§4.5). */
 	wr_le32(p, 0); wr_le32(p + 4, MB); wr_le32(p + 8, 0x10000); wr_le32(p + 12, 0x1000);
 	wr_le32(p + 16, 0x100); wr_le32(p + 20, 0xFFFF);

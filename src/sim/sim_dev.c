@@ -448,9 +448,12 @@ h_uart_set_baud(void *ctx, uint32_t new_baud, uint32_t old_baud)
 {
 	struct sim_dev *d = ctx;
 
-	/* The reply is already queued at the old baud; what follows leaves at the new one. */
-	if (new_baud > 0)
+	/* The reply is already queued at the old baud; what follows leaves at the new one, and
+	 * UART_CLKDIV holds the new divider. */
+	if (new_baud > 0) {
 		d->uart_baud = new_baud;
+		d->chip.uart_baud = new_baud;
+	}
 }
 
 static uint32_t
