@@ -17,6 +17,7 @@ extern const struct cli_cmd cli_cmd_erase_region;
 extern const struct cli_cmd cli_cmd_verify_flash;
 extern const struct cli_cmd cli_cmd_run;
 extern const struct cli_cmd cli_cmd_profiles;
+extern const struct cli_cmd cli_cmd_tui;
 
 
 
@@ -34,6 +35,7 @@ const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_verify_flash,
 	&cli_cmd_run,
 	&cli_cmd_profiles,
+	&cli_cmd_tui,
 
 	NULL
 };

@@ -1,0 +1,259 @@
+/* A flasher job on the worker thread, reporting to the loop through a pipe. */
+#include "config.h"
+
+#include "ui/ui_job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/common.h"
+#include "core/xmalloc.h"
+
+const char *
+ui_job_op_name(enum ui_job_op op)
+{
+	static const char *const names[] = { "identify", "backup", "write", "erase" };
+
+	return (size_t)op < ARRAY_SIZE(names) ? names[op] : "job";
+}
+
+static void
+ui_job_wake(struct ui_job *j)
+{
+	char c = 1;
+
+	/* Non-blocking: a full pipe already means "look at the snapshot". */
+	if (write(j->pipe[1], &c, 1) < 0 && errno != EAGAIN)
+		return;
+}
+
+static void
+ui_job_event(void *arg, const struct flasher_event *ev)
+{
+	struct ui_job *j = arg;
+
+	pthread_mutex_lock(&j->lock);
+	j->st.phase = ev->phase;
+	j->st.done = ev->done;
+	j->st.total = ev->total;
+	j->st.rate = ev->rate;
+	j->st.eta = ev->eta;
+	j->st.waiting = ev->phase == FLASHER_PH_WAITING;
+	if (ev->msg != NULL)
+		snprintf(j->st.msg, sizeof j->st.msg, "%s", ev->msg);
+	pthread_mutex_unlock(&j->lock);
+	ui_job_wake(j);
+}
+
+struct ui_job_file {
+	FILE *f;
+};
+
+static int
+ui_job_sink(void *arg, uint32_t addr, const uint8_t *data, size_t len)
+{
+	struct ui_job_file *o = arg;
+
+	(void)addr;
+	return fwrite(data, 1, len, o->f) == len ? 0 : -1;
+}
+
+static int
+ui_job_backup(struct ui_job *j, struct flasher *f, char *res, size_t rsize, char **cause)
+{
+	struct ui_job_file o;
+	char tmp[1100];
+	uint32_t size = flasher_flash_size(f);
+	int rc;
+
+	snprintf(tmp, sizeof tmp, "%s.part", j->req.path);
+	if ((o.f = fopen(tmp, "wb")) == NULL) {
+		*cause = xfmt("cannot create %s: %s; choose a directory you can write to", tmp,
+		    strerror(errno));
+		return RC_ERR_IO;
+	}
+	rc = flasher_read(f, 0, size, ui_job_sink, &o, cause);
+	if (fclose(o.f) != 0 && rc == RC_OK) {
+		*cause = xfmt("writing %s failed: %s; check the disk space", tmp, strerror(errno));
+		rc = RC_ERR_IO;
+	}
+	if (rc == RC_OK && rename(tmp, j->req.path) != 0) {
+		*cause = xfmt("cannot rename %s to %s: %s", tmp, j->req.path, strerror(errno));
+		rc = RC_ERR_IO;
+	}
+	if (rc != RC_OK)
+		unlink(tmp);
+	else
+		snprintf(res, rsize, "backed up %u KB of flash to %.200s (every region checked by MD5)",
+		    size / 1024, j->req.path);
+	return rc;
+}
+
+static int
+ui_job_write(struct ui_job *j, struct flasher *f, char *res, size_t rsize, char **cause)
+{
+	struct flasher_write_result wr;
+	struct stat sb;
+	uint8_t *data;
+	FILE *in;
+	int rc;
+
+	if ((in = fopen(j->req.path, "rb")) == NULL || fstat(fileno(in), &sb) != 0) {
+		*cause = xfmt("cannot open %s: %s; choose another file", j->req.path,
+		    strerror(errno));
+		if (in != NULL)
+			fclose(in);
+		return RC_ERR_IO;
+	}
+	if (sb.st_size <= 0 || (uint64_t)sb.st_size > 16u * 1024 * 1024) {
+		fclose(in);
+		*cause = xfmt("%s is %s; a firmware or flash image is 1 byte to 16 MB", j->req.path,
+		    sb.st_size <= 0 ? "empty" : "larger than any ESP8266 flash");
+		return RC_ERR_ARG;
+	}
+	data = xmalloc((size_t)sb.st_size);
+	if (fread(data, 1, (size_t)sb.st_size, in) != (size_t)sb.st_size) {
+		fclose(in);
+		free(data);
+		*cause = xfmt("reading %s failed; is it still there?", j->req.path);
+		return RC_ERR_IO;
+	}
+	fclose(in);
+	if ((rc = flasher_plan_check_write(0, (size_t)sb.st_size, flasher_flash_size(f),
+	    j->req.path, cause)) == RC_OK &&
+	    (rc = flasher_write(f, 0, data, (size_t)sb.st_size, NULL, &wr, cause)) == RC_OK)
+		snprintf(res, rsize, "wrote %.200s: %u bytes sent, %u unchanged skipped%s", j->req.path,
+		    wr.written, wr.skipped, wr.verified ? ", verified by MD5" : " (not verified)");
+	free(data);
+	return rc;
+}
+
+static void *
+ui_job_main(void *arg)
+{
+	struct ui_job *j = arg;
+	struct flasher_opts o;
+	struct flasher *f = NULL;
+	char res[320] = "", *cause = NULL, *cause2 = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	o.port = j->req.port;
+	o.baud = j->req.baud;
+	o.before = j->req.before;
+	o.after = FLASHER_AFTER_HARD_RESET;
+	o.cancel = &j->cancel;
+	o.cb = ui_job_event;
+	o.cb_arg = j;
+	rc = flasher_open(&o, &f, &cause);
+	if (rc == RC_OK) {
+		pthread_mutex_lock(&j->lock);
+		j->st.info = *flasher_info(f);
+		j->st.have_info = 1;
+		j->st.waiting = 0;
+		pthread_mutex_unlock(&j->lock);
+		ui_job_wake(j);
+		switch (j->req.op) {
+		case UI_JOB_IDENTIFY:
+			snprintf(res, sizeof res, "identified %s, flash %u KB", flasher_info(f)->chip,
+			    flasher_flash_size(f) / 1024);
+			break;
+		case UI_JOB_BACKUP:
+			rc = ui_job_backup(j, f, res, sizeof res, &cause);
+			break;
+		case UI_JOB_WRITE:
+			rc = ui_job_write(j, f, res, sizeof res, &cause);
+			break;
+		case UI_JOB_ERASE:
+			if ((rc = flasher_erase_chip(f, &cause)) == RC_OK)
+				snprintf(res, sizeof res, "erased all %u KB of flash",
+				    flasher_flash_size(f) / 1024);
+			break;
+		}
+		/* Leave the loader either way so the log shows the boot (a cancelled job too). */
+		if (flasher_finish(f, &cause2) != RC_OK)
+			free(cause2);
+		flasher_close(f);
+	}
+	pthread_mutex_lock(&j->lock);
+	j->st.rc = rc;
+	snprintf(j->st.cause, sizeof j->st.cause, "%s", cause != NULL ? cause :
+	    rc == RC_ERR_CANCEL ? "cancelled; the regions already done are intact" : rc_str(rc));
+	snprintf(j->st.result, sizeof j->st.result, "%s", res);
+	j->st.running = 0;
+	pthread_mutex_unlock(&j->lock);
+	free(cause);
+	ui_job_wake(j);
+	return NULL;
+}
+
+int
+ui_job_start(struct ui_job *j, const struct ui_job_req *req, char **cause)
+{
+	*cause = NULL;
+	memset(j, 0, sizeof *j);
+	j->req = *req;
+	j->st.running = 1;
+	j->st.op = req->op;
+	atomic_init(&j->cancel, 0);
+	if (pipe(j->pipe) != 0) {
+		*cause = xfmt("cannot start the %s job: pipe: %s", ui_job_op_name(req->op),
+		    strerror(errno));
+		return RC_ERR_IO;
+	}
+	fcntl(j->pipe[0], F_SETFL, O_NONBLOCK);
+	fcntl(j->pipe[1], F_SETFL, O_NONBLOCK);
+	fcntl(j->pipe[0], F_SETFD, FD_CLOEXEC);
+	fcntl(j->pipe[1], F_SETFD, FD_CLOEXEC);
+	pthread_mutex_init(&j->lock, NULL);
+	if (pthread_create(&j->thread, NULL, ui_job_main, j) != 0) {
+		*cause = xfmt("cannot start the %s job: no thread", ui_job_op_name(req->op));
+		close(j->pipe[0]);
+		close(j->pipe[1]);
+		pthread_mutex_destroy(&j->lock);
+		return RC_ERR_IO;
+	}
+	j->started = 1;
+	return RC_OK;
+}
+
+int
+ui_job_fd(const struct ui_job *j)
+{
+	return j->started ? j->pipe[0] : -1;
+}
+
+void
+ui_job_poll(struct ui_job *j, struct ui_job_status *out)
+{
+	char tmp[64];
+
+	while (read(j->pipe[0], tmp, sizeof tmp) > 0)
+		;
+	pthread_mutex_lock(&j->lock);
+	*out = j->st;
+	pthread_mutex_unlock(&j->lock);
+}
+
+void
+ui_job_cancel(struct ui_job *j)
+{
+	atomic_store(&j->cancel, 1);
+}
+
+void
+ui_job_join(struct ui_job *j)
+{
+	if (!j->started)
+		return;
+	pthread_join(j->thread, NULL);
+	close(j->pipe[0]);
+	close(j->pipe[1]);
+	pthread_mutex_destroy(&j->lock);
+	j->started = 0;
+}

@@ -1,0 +1,486 @@
+/* Drawing: colours by role, the panes (log, device, diagnosis, job), key bar, help, too small. */
+#include "config.h"
+
+#include "ui/ui_curses.h"
+#include "ui/ui_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "bootlog/bootlog_diag.h"
+#include "core/clock.h"
+#include "core/esc.h"
+
+static int ui_attrs[UIC_COUNT];
+
+/* Role -> foreground, background (-1 default) for 8+ colours, and the monochrome attribute. */
+static const struct {
+	short fg, bg;
+	int mono;
+} ui_theme[UIC_COUNT] = {
+	[UIC_NORMAL] = { -1, -1, A_NORMAL },
+	[UIC_BORDER] = { COLOR_BLUE, -1, A_NORMAL },
+	[UIC_TITLE] = { COLOR_CYAN, -1, A_BOLD },
+	[UIC_RX] = { -1, -1, A_NORMAL },
+	[UIC_GARBAGE] = { COLOR_MAGENTA, -1, A_DIM },
+	[UIC_BOOT] = { COLOR_CYAN, -1, A_NORMAL },
+	[UIC_CRASH] = { COLOR_RED, -1, A_BOLD },
+	[UIC_NOTE] = { COLOR_YELLOW, -1, A_BOLD },
+	[UIC_ANNOT] = { COLOR_GREEN, -1, A_UNDERLINE },
+	[UIC_STAMP] = { COLOR_BLUE, -1, A_DIM },
+	[UIC_GOOD] = { COLOR_GREEN, -1, A_BOLD },
+	[UIC_BAD] = { COLOR_RED, -1, A_BOLD | A_REVERSE },
+	[UIC_WARN] = { COLOR_YELLOW, -1, A_BOLD },
+	[UIC_KEY] = { COLOR_BLACK, COLOR_CYAN, A_REVERSE },
+	[UIC_KEYLABEL] = { -1, -1, A_NORMAL },
+	[UIC_PROGRESS] = { COLOR_BLACK, COLOR_GREEN, A_REVERSE },
+	[UIC_SELECT] = { COLOR_BLACK, COLOR_YELLOW, A_REVERSE },
+};
+
+/* Colours by role; NO_COLOR (https://no-color.org) or a terminal without colour gets the
+ * monochrome attributes. 8, 16 and 256 colours all use the eight ANSI colours, which every one
+ * of them renders the same way. */
+void
+ui_colour_init(struct ui *u)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	u->mono = (nc != NULL && *nc != '\0') || !has_colors();
+	if (!u->mono) {
+		start_color();
+		use_default_colors();
+		u->colours = COLORS;
+	}
+	for (int i = 0; i < UIC_COUNT; i++) {
+		if (u->mono) {
+			ui_attrs[i] = ui_theme[i].mono;
+			continue;
+		}
+		init_pair((short)(i + 1), ui_theme[i].fg, ui_theme[i].bg);
+		ui_attrs[i] = COLOR_PAIR(i + 1);
+		if (i == UIC_TITLE || i == UIC_CRASH || i == UIC_NOTE || i == UIC_GOOD || i == UIC_WARN)
+			ui_attrs[i] |= A_BOLD;
+	}
+}
+
+int
+ui_attr(enum ui_colour c)
+{
+	return ui_attrs[c];
+}
+
+int
+ui_put(int y, int x, const char *s, int maxcols, int attr)
+{
+	mbstate_t mbs;
+	size_t i = 0, len = strlen(s), n;
+	int cols = 0, w;
+	wchar_t wc;
+
+	memset(&mbs, 0, sizeof mbs);
+	while (i < len) {
+		n = mbrtowc(&wc, s + i, len - i, &mbs);
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			/* Not valid here (text is escaped, so this is our own ASCII): one column. */
+			memset(&mbs, 0, sizeof mbs);
+			n = 1;
+			w = 1;
+		} else if ((w = wcwidth(wc)) < 0)
+			w = 1;
+		if (n == 0 || cols + w > maxcols)
+			break;
+		cols += w;
+		i += n;
+	}
+	if (i > 0) {
+		attron(attr);
+		mvaddnstr(y, x, s, (int)i);
+		attroff(attr);
+	}
+	return cols;
+}
+
+static void
+ui_hline(struct ui *u, int y, int x, int w)
+{
+	for (int i = 0; i < w; i++)
+		mvaddstr(y, x + i, u->utf8 ? "─" : "-");
+}
+
+void
+ui_box(struct ui *u, const struct ui_rect *r, const char *title, int focus)
+{
+	int a = ui_attr(UIC_BORDER);
+
+	(void)focus;
+	attron(a);
+	ui_hline(u, r->y, r->x, r->w);
+	ui_hline(u, r->y + r->h - 1, r->x, r->w);
+	for (int y = r->y; y < r->y + r->h; y++) {
+		mvaddstr(y, r->x, u->utf8 ? "│" : "|");
+		mvaddstr(y, r->x + r->w - 1, u->utf8 ? "│" : "|");
+	}
+	mvaddstr(r->y, r->x, u->utf8 ? "┌" : "+");
+	mvaddstr(r->y, r->x + r->w - 1, u->utf8 ? "┐" : "+");
+	mvaddstr(r->y + r->h - 1, r->x, u->utf8 ? "└" : "+");
+	mvaddstr(r->y + r->h - 1, r->x + r->w - 1, u->utf8 ? "┘" : "+");
+	attroff(a);
+	if (title != NULL) {
+		char t[300];
+
+		snprintf(t, sizeof t, " %s ", title);
+		ui_put(r->y, r->x + 2, t, r->w - 4, ui_attr(UIC_TITLE));
+	}
+}
+
+const char *
+ui_state_name(enum ui_dev_state st)
+{
+	static const char *const names[] = { "unknown", "app running", "ROM boot",
+	    "download mode", "stub running", "flasher job", "disconnected" };
+
+	return names[st];
+}
+
+static enum ui_colour
+ui_role_colour(enum logbuf_role r)
+{
+	switch (r) {
+	case LOGBUF_GARBAGE: return UIC_GARBAGE;
+	case LOGBUF_BOOT: return UIC_BOOT;
+	case LOGBUF_CRASH: return UIC_CRASH;
+	case LOGBUF_NOTE: return UIC_NOTE;
+	default: return UIC_RX;
+	}
+}
+
+/* ---- the log pane ---- */
+
+static void
+ui_log_draw(struct ui *u, const struct ui_rect *r)
+{
+	char title[200], buf[2048];
+	int h = r->h - 2, w = r->w - 2;
+	long bottom = logbuf_bottom(u->log), top;
+
+	snprintf(title, sizeof title, "Log %.100s %d baud %s%s", u->port, u->sw.baud,
+	    u->sw.pinned ? "[pinned]" : u->sw.gave_up ? "[not following]" : "[auto]",
+	    u->hex ? " hex" : "");
+	ui_box(u, r, title, 1);
+	if (bottom < 0) {
+		ui_put(r->y + 1, r->x + 1, u->state == UI_ST_DISCONNECTED ?
+		    "(no device: waiting for the adapter to come back)" : "(waiting for the device)",
+		    w, ui_attr(UIC_NOTE));
+		return;
+	}
+	top = bottom - h + 1;
+	if (top < 0)
+		top = 0;
+	for (long i = top; i <= bottom; i++) {
+		const struct logbuf_line *l = logbuf_get(u->log, (size_t)i);
+		int y = r->y + 1 + (int)(i - top), x = r->x + 1, left = w, sel = i == u->found;
+		int base = sel ? ui_attr(UIC_SELECT) : ui_attr(ui_role_colour(l->role));
+
+		if (u->stamps) {
+			logbuf_stamp(l->time_ms, buf, sizeof buf);
+			strcat(buf, " ");
+			x += ui_put(y, x, buf, left, ui_attr(UIC_STAMP));
+			left = w - (x - r->x - 1);
+		}
+		if (u->hex && l->raw != NULL)
+			logbuf_hex(l, buf, sizeof buf);
+		else
+			snprintf(buf, sizeof buf, "%s", l->text);
+		x += ui_put(y, x, buf, left, base);
+		left = w - (x - r->x - 1);
+		if (l->annot != NULL && left > 4) {
+			snprintf(buf, sizeof buf, u->utf8 ? "  ◂ %s" : "  <- %s", l->annot);
+			ui_put(y, x, buf, left, ui_attr(UIC_ANNOT));
+		}
+	}
+	if (!logbuf_following(u->log)) {
+		snprintf(buf, sizeof buf, " frozen: %llu new line%s below (End follows) ",
+		    (unsigned long long)logbuf_unseen(u->log), logbuf_unseen(u->log) == 1 ? "" : "s");
+		ui_put(r->y + r->h - 1, r->x + 2, buf, w - 2, ui_attr(UIC_WARN) | A_REVERSE);
+	}
+}
+
+const struct ui_pane_ops ui_pane_log = { "log", ui_log_draw };
+
+/* ---- the device pane ---- */
+
+static void
+ui_kv(int y, int x, int w, const char *k, const char *v, int vattr)
+{
+	int used = ui_put(y, x, k, w, ui_attr(UIC_TITLE));
+
+	ui_put(y, x + used, v, w - used, vattr);
+}
+
+static void
+ui_device_draw(struct ui *u, const struct ui_rect *r)
+{
+	char v[300];
+	int y = r->y + 1, x = r->x + 1, w = r->w - 2, last = r->y + r->h - 1;
+	enum ui_colour sc;
+
+	ui_box(u, r, "Device", 0);
+	ui_kv(y++, x, w, "Port    ", u->port, ui_attr(UIC_NORMAL));
+	ui_kv(y++, x, w, "Adapter ", u->adapter, ui_attr(UIC_NORMAL));
+	snprintf(v, sizeof v, "%d%s", u->sw.baud, u->sw.pinned ? " (pinned)" : "");
+	ui_kv(y++, x, w, "Baud    ", v, ui_attr(UIC_NORMAL));
+	sc = u->state == UI_ST_DISCONNECTED ? UIC_BAD : u->state == UI_ST_APP ? UIC_GOOD : UIC_WARN;
+	ui_kv(y++, x, w, "State   ", ui_state_name(u->state), ui_attr(sc));
+	if (u->have_info) {
+		ui_kv(y++, x, w, "Chip    ", u->info.chip, ui_attr(UIC_NORMAL));
+		snprintf(v, sizeof v, "%02x:%02x:%02x:%02x:%02x:%02x", u->info.mac[0], u->info.mac[1],
+		    u->info.mac[2], u->info.mac[3], u->info.mac[4], u->info.mac[5]);
+		ui_kv(y++, x, w, "MAC     ", v, ui_attr(UIC_NORMAL));
+		snprintf(v, sizeof v, "0x%06X %s %u KB", u->info.jedec,
+		    u->info.vendor ? u->info.vendor : "", u->flash_size / 1024);
+		ui_kv(y++, x, w, "Flash   ", v, ui_attr(UIC_NORMAL));
+	} else if (y < last)
+		ui_kv(y++, x, w, "Chip    ", "? (F2 identifies)", ui_attr(UIC_NORMAL));
+	if (y < last) {
+		snprintf(v, sizeof v, "%s", u->profile ? u->profile->name : "none");
+		ui_kv(y++, x, w, "Profile ", v, ui_attr(u->ncontra ? UIC_BAD : UIC_NORMAL));
+	}
+	for (size_t i = 0; i < u->ncontra && y < last; i++)
+		ui_put(y++, x, u->contra[i], w, ui_attr(UIC_BAD));
+}
+
+const struct ui_pane_ops ui_pane_device = { "device", ui_device_draw };
+
+/* Word-wraps s into rows of w columns from y; returns the next free row (stops at last). */
+static int
+ui_wrap(int y, int x, int w, int last, const char *s, int attr)
+{
+	char row[512];
+	size_t len = strlen(s), pos = 0;
+
+	while (pos < len && y < last) {
+		size_t n = len - pos, cut;
+
+		if (n > (size_t)w) {
+			cut = (size_t)w;
+			while (cut > 0 && s[pos + cut] != ' ')
+				cut--;
+			n = cut ? cut : (size_t)w;
+		}
+		if (n >= sizeof row)
+			n = sizeof row - 1;
+		memcpy(row, s + pos, n);
+		row[n] = '\0';
+		ui_put(y++, x, row, w, attr);
+		pos += n;
+		while (s[pos] == ' ')
+			pos++;
+	}
+	return y;
+}
+
+static void
+ui_diag_draw(struct ui *u, const struct ui_rect *r)
+{
+	const struct bootlog_verdict *v = &u->verdict;
+	int y = r->y + 1, x = r->x + 1, w = r->w - 2, last = r->y + r->h - 1;
+	char line[400], ev[300];
+
+	ui_box(u, r, "Diagnosis", 0);
+	if (u->diag.lines == 0) {
+		ui_put(y, x, "no boot seen yet", w, ui_attr(UIC_NORMAL));
+		return;
+	}
+	snprintf(line, sizeof line, "%s (%.0f%%)", bootlog_cause_name(v->cause),
+	    v->confidence * 100);
+	ui_put(y++, x, line, w, ui_attr(v->cause == BL_CAUSE_HEALTHY ? UIC_GOOD : UIC_BAD));
+	snprintf(line, sizeof line, "boots %u%s", v->boots, v->loop ? "  BOOT LOOP" : "");
+	if (v->interval_ms > 0)
+		snprintf(line + strlen(line), sizeof line - strlen(line), " every %.1f s",
+		    (double)v->interval_ms / 1000.0);
+	ui_put(y++, x, line, w, ui_attr(v->loop ? UIC_BAD : UIC_NORMAL));
+	y = ui_wrap(y, x, w, last, v->summary, ui_attr(UIC_NORMAL));
+	for (size_t i = 0; i < v->nevidence && y < last; i++) {
+		esc_bytes(ev, sizeof ev, v->evidence[i].text, v->evidence[i].len, 0);
+		snprintf(line, sizeof line, "%llu: %s", (unsigned long long)v->evidence[i].lineno, ev);
+		ui_put(y++, x, line, w, ui_attr(UIC_BOOT));
+	}
+	if (v->advice != NULL && y < last) {
+		snprintf(line, sizeof line, "Fix: %s", v->advice);
+		ui_wrap(y, x, w, last, line, ui_attr(UIC_WARN));
+	}
+}
+
+const struct ui_pane_ops ui_pane_diag = { "diagnosis", ui_diag_draw };
+
+static void
+ui_fmt_secs(char *dst, size_t size, double s)
+{
+	if (s < 0)
+		snprintf(dst, size, "?");
+	else if (s < 60)
+		snprintf(dst, size, "%.0f s", s);
+	else
+		snprintf(dst, size, "%d:%02d", (int)s / 60, (int)s % 60);
+}
+
+static void
+ui_job_draw(struct ui *u, const struct ui_rect *r)
+{
+	const struct ui_job_status *s = &u->js;
+	int y = r->y + 1, x = r->x + 1, w = r->w - 2, last = r->y + r->h - 1, fill;
+	char line[400], eta[32];
+	double frac;
+
+	snprintf(line, sizeof line, "Job: %s", ui_job_op_name(s->op));
+	ui_box(u, r, line, 0);
+	if (s->running) {
+		snprintf(line, sizeof line, "%s%s", flasher_phase_name(s->phase),
+		    u->job.st.running && atomic_load(&u->job.cancel) ? " (cancelling)" : "");
+		ui_put(y++, x, line, w, ui_attr(UIC_TITLE));
+		if (s->waiting) {
+			/* Live: blinks with the engine's once-a-second WAITING events. */
+			ui_put(y++, x, "waiting for download mode...", w, ui_attr(UIC_WARN) |
+			    ((clock_now_ms() / 500) % 2 ? A_REVERSE : 0));
+			if (u->profile != NULL && u->profile->download_mode != NULL)
+				y = ui_wrap(y, x, w, last, u->profile->download_mode, ui_attr(UIC_NORMAL));
+			else
+				y = ui_wrap(y, x, w, last, s->msg, ui_attr(UIC_NORMAL));
+			if (u->o.demo && y < last)
+				ui_put(y++, x, "demo: g presses GPIO0, P power-cycles", w, ui_attr(UIC_NOTE));
+		} else if (s->total > 0 && s->phase != FLASHER_PH_CONNECT) {
+			frac = (double)s->done / (double)s->total;
+			fill = (int)(frac * (w - 7));
+			move(y, x);
+			attron(ui_attr(UIC_PROGRESS));
+			for (int i = 0; i < fill; i++)
+				addch(' ');
+			attroff(ui_attr(UIC_PROGRESS));
+			for (int i = fill; i < w - 7; i++)
+				addstr(u->utf8 ? "·" : ".");
+			snprintf(line, sizeof line, " %3.0f%%", frac * 100);
+			ui_put(y++, x + w - 6, line, 6, ui_attr(UIC_NORMAL));
+			ui_fmt_secs(eta, sizeof eta, s->eta);
+			snprintf(line, sizeof line, "%llu/%llu KB %.1f KB/s ETA %s",
+			    (unsigned long long)(s->done / 1024), (unsigned long long)(s->total / 1024),
+			    s->rate / 1024.0, eta);
+			ui_put(y++, x, line, w, ui_attr(UIC_NORMAL));
+		} else if (s->msg[0])
+			y = ui_wrap(y, x, w, last, s->msg, ui_attr(UIC_NORMAL));
+		if (y < last)
+			ui_put(last - 1, x, "Esc cancels", w, ui_attr(UIC_STAMP));
+		return;
+	}
+	if (s->rc == 0) {
+		ui_put(y++, x, "done", w, ui_attr(UIC_GOOD));
+		y = ui_wrap(y, x, w, last, s->result, ui_attr(UIC_NORMAL));
+	} else {
+		ui_put(y++, x, "failed", w, ui_attr(UIC_BAD));
+		y = ui_wrap(y, x, w, last, s->cause, ui_attr(UIC_NORMAL));
+	}
+	if (y < last)
+		ui_put(last - 1, x, "Esc closes", w, ui_attr(UIC_STAMP));
+}
+
+const struct ui_pane_ops ui_pane_job = { "job", ui_job_draw };
+
+/* ---- key bar, help, too small ---- */
+
+static void
+ui_keybar(struct ui *u, int y)
+{
+	int x = 0;
+	char k[16];
+
+	move(y, 0);
+	clrtoeol();
+	for (size_t i = 0; i < ui_nkeys && x < COLS; i++) {
+		const struct ui_key *kb = &ui_keys[i];
+
+		if (kb->bar == NULL || (kb->demo && !u->o.demo))
+			continue;
+		if (kb->key >= KEY_F(1) && kb->key <= KEY_F(12))
+			snprintf(k, sizeof k, "F%d", kb->key - KEY_F(0));
+		else
+			snprintf(k, sizeof k, "%c", kb->key);
+		x += ui_put(y, x, k, COLS - x, ui_attr(UIC_KEYLABEL) | A_BOLD);
+		x += ui_put(y, x, kb->bar, COLS - x, ui_attr(UIC_KEY));
+		x += ui_put(y, x, " ", COLS - x, 0);
+	}
+}
+
+static void
+ui_help_draw(struct ui *u)
+{
+	struct ui_rect r = { 0, 0, COLS, LINES };
+	int y = 1, col = 0, colw = COLS >= 160 ? COLS / 2 : COLS;
+	char line[300];
+
+	ui_box(u, &r, "espdesk keys (any key closes)", 0);
+	for (size_t i = 0; i < ui_nkeys; i++) {
+		const struct ui_key *k = &ui_keys[i];
+
+		if (k->name == NULL || (k->demo && !u->o.demo))
+			continue;
+		if (y >= LINES - 1) {
+			if (colw == COLS)
+				break;
+			y = 1;
+			col = colw;
+		}
+		snprintf(line, sizeof line, "%-6s %s", k->name, k->help);
+		ui_put(y++, col + 2, line, colw - 4, ui_attr(k->demo ? UIC_NOTE : UIC_NORMAL));
+	}
+}
+
+void
+ui_draw_all(struct ui *u)
+{
+	struct ui_rect lr, dr, gr;
+	int side, devh, body;
+	char t[600];
+
+	erase();
+	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS) {
+		snprintf(t, sizeof t, "terminal too small: %dx%d, espdesk needs %dx%d", COLS, LINES,
+		    UI_MIN_COLS, UI_MIN_ROWS);
+		ui_put(LINES / 2, 0, t, COLS, ui_attr(UIC_WARN));
+		ui_put(LINES / 2 + 1, 0, "enlarge the window, or q quits", COLS, ui_attr(UIC_NORMAL));
+		return;
+	}
+	if (u->help) {
+		ui_help_draw(u);
+		return;
+	}
+	body = LINES - 2;
+	side = COLS >= 120 ? 44 : 32;
+	lr = (struct ui_rect){ 0, 0, COLS - side, body };
+	devh = 11 + (int)(u->ncontra < 4 ? u->ncontra : 4);
+	if (devh > body / 2)
+		devh = body / 2;
+	dr = (struct ui_rect){ COLS - side, 0, side, devh };
+	gr = (struct ui_rect){ COLS - side, devh, side, body - devh };
+	ui_pane_log.draw(u, &lr);
+	ui_pane_device.draw(u, &dr);
+	if (u->prompt == UI_PR_CONFIRM) {
+		ui_box(u, &gr, "Confirm", 0);
+		int y = ui_wrap(gr.y + 1, gr.x + 1, gr.w - 2, gr.y + gr.h - 2, u->confirm_text,
+		    ui_attr(UIC_WARN));
+		ui_put(y < gr.y + gr.h - 1 ? y : gr.y + gr.h - 2, gr.x + 1,
+		    "y goes ahead, any other key cancels", gr.w - 2, ui_attr(UIC_TITLE));
+	} else if (u->job_shown)
+		ui_pane_job.draw(u, &gr);
+	else
+		ui_pane_diag.draw(u, &gr);
+	/* The status line: a prompt, or the last message. */
+	if (u->prompt != UI_PR_NONE) {
+		int x = ui_put(LINES - 2, 0, u->prompt_label, COLS, ui_attr(UIC_TITLE));
+
+		if (u->prompt != UI_PR_CONFIRM)
+			ui_put(LINES - 2, x, u->prompt_buf, COLS - x - 1, ui_attr(UIC_NORMAL));
+	} else
+		ui_put(LINES - 2, 0, u->status, COLS, ui_attr(u->status_bad ? UIC_BAD : UIC_NOTE));
+	ui_keybar(u, LINES - 1);
+}
