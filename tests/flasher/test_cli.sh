@@ -96,6 +96,12 @@ check "--no-stub write exits 0" '[ $rc -eq 0 ]'
 check "--no-stub write says NOT verified" 'grep -q "NOT verified" "$T/out"'
 check "--no-stub write landed" 'cmp -s "$T/small.bin" <(tail -c +$((0x20000 + 1)) "$T/flash.bin" | head -c 8192)'
 
+# run: leave the loader for the firmware (FLASH_BEGIN(0,0) + FLASH_END(1) through the ROM).
+"$ESPDESK" run -p "$PORT" --before no-reset --no-stub >"$T/out" 2>"$T/err"; rc=$?
+check "run exits 0" '[ $rc -eq 0 ] && grep -q "firmware is running" "$T/out"'
+E chip-id --connect-timeout 2 >/dev/null 2>&1; rc=$?
+check "after run the loader no longer answers" '[ $rc -eq 1 ]'
+
 # Pulled cable during a backup, then --resume.
 cp "$T/orig.bin" "$T/flash.bin"
 sim_start 1MB --faults cut-after=400000
