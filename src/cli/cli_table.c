@@ -18,6 +18,9 @@ extern const struct cli_cmd cli_cmd_verify_flash;
 extern const struct cli_cmd cli_cmd_run;
 extern const struct cli_cmd cli_cmd_profiles;
 extern const struct cli_cmd cli_cmd_tui;
+extern const struct cli_cmd cli_cmd_image_info;
+extern const struct cli_cmd cli_cmd_image_patch;
+extern const struct cli_cmd cli_cmd_image_relayout;
 
 
 
@@ -36,6 +39,9 @@ const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_run,
 	&cli_cmd_profiles,
 	&cli_cmd_tui,
+	&cli_cmd_image_info,
+	&cli_cmd_image_patch,
+	&cli_cmd_image_relayout,
 
 	NULL
 };
