@@ -21,6 +21,7 @@ extern const struct cli_cmd cli_cmd_tui;
 extern const struct cli_cmd cli_cmd_image_info;
 extern const struct cli_cmd cli_cmd_image_patch;
 extern const struct cli_cmd cli_cmd_image_relayout;
+extern const struct cli_cmd cli_cmd_backups;
 
 
 
@@ -42,6 +43,7 @@ const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_image_info,
 	&cli_cmd_image_patch,
 	&cli_cmd_image_relayout,
+	&cli_cmd_backups,
 
 	NULL
 };
