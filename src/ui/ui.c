@@ -320,6 +320,8 @@ ui_job_begin(struct ui *u, enum ui_job_op op, const char *path)
 		return;
 	}
 	u->job_active = u->job_shown = 1;
+	logbuf_follow(u->log);
+	u->found = -1;
 	u->job_start_ms = clock_now_ms();
 	ui_job_poll(&u->job, &u->js);
 	u->state = UI_ST_JOB;
@@ -554,6 +556,10 @@ ui_prompt_key(struct ui *u, int ch)
 	case '\t':
 		if (u->prompt != UI_PR_SEARCH)
 			ui_prompt_complete(u);
+		break;
+	case 21: /* Ctrl-U: empty the line */
+		u->prompt_len = 0;
+		u->prompt_buf[0] = '\0';
 		break;
 	case KEY_BACKSPACE: case 127: case 8:
 		if (u->prompt_len > 0)

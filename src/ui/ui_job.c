@@ -38,6 +38,8 @@ ui_job_event(void *arg, const struct flasher_event *ev)
 	struct ui_job *j = arg;
 
 	pthread_mutex_lock(&j->lock);
+	if (ev->phase != j->st.phase && ev->msg == NULL)
+		j->st.msg[0] = '\0';
 	j->st.phase = ev->phase;
 	j->st.done = ev->done;
 	j->st.total = ev->total;

@@ -165,9 +165,10 @@ ui_log_draw(struct ui *u, const struct ui_rect *r)
 	int h = r->h - 2, w = r->w - 2;
 	long bottom = logbuf_bottom(u->log), top;
 
-	snprintf(title, sizeof title, "Log %.100s %d baud %s%s", u->port, u->sw.baud,
+	/* The baud first: it must show at all times, even when a long port name is cut. */
+	snprintf(title, sizeof title, "Log %d baud %s%s %.100s", u->sw.baud,
 	    u->sw.pinned ? "[pinned]" : u->sw.gave_up ? "[not following]" : "[auto]",
-	    u->hex ? " hex" : "");
+	    u->hex ? " hex" : "", u->port);
 	ui_box(u, r, title, 1);
 	if (bottom < 0) {
 		ui_put(r->y + 1, r->x + 1, u->state == UI_ST_DISCONNECTED ?
@@ -238,7 +239,9 @@ ui_device_draw(struct ui *u, const struct ui_rect *r)
 		snprintf(v, sizeof v, "%02x:%02x:%02x:%02x:%02x:%02x", u->info.mac[0], u->info.mac[1],
 		    u->info.mac[2], u->info.mac[3], u->info.mac[4], u->info.mac[5]);
 		ui_kv(y++, x, w, "MAC     ", v, ui_attr(UIC_NORMAL));
-		snprintf(v, sizeof v, "0x%06X %s %u KB", u->info.jedec,
+		/* Manufacturer first, as datasheets and esptool print it. */
+		snprintf(v, sizeof v, "0x%02X%02X%02X %s %u KB", u->info.jedec & 0xff,
+		    (u->info.jedec >> 8) & 0xff, (u->info.jedec >> 16) & 0xff,
 		    u->info.vendor ? u->info.vendor : "", u->flash_size / 1024);
 		ui_kv(y++, x, w, "Flash   ", v, ui_attr(UIC_NORMAL));
 	} else if (y < last)
