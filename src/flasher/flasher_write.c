@@ -3,9 +3,9 @@
  *
  * Through the stub: the device's MD5 of every 4 KB sector is compared with the file first and
  * matching sectors are skipped; the rest is sent as runs of at most 256 KB, each one zlib stream
- * (FLASH_DEFL_*, level 9), with two blocks in flight (the stub answers a block before it writes
- * it, so the next one is already arriving while the flash programs), and each run is checked by
- * the device's MD5 afterwards. A run that fails is sent again after a resync; repeated failures
+ * (FLASH_DEFL_*, level 9, 16 KB blocks; the stub answers a block before it programs it, so the
+ * next block is already arriving while the flash works), and each run is checked by the
+ * device's MD5 afterwards. A run that fails is sent again after a resync; repeated failures
  * step the baud down.
  *
  * Through the ROM: one FLASH_BEGIN with esptool's erase-size compensation (§7.2), then 0x400-byte
@@ -51,7 +51,7 @@ dev_fail(struct flasher *f, int rc, char *dc, const char *what, char **cause)
 	return rc;
 }
 
-/* One run through the stub: FLASH_DEFL_BEGIN, the compressed blocks, two in flight. */
+/* One run through the stub: FLASH_DEFL_BEGIN, then the compressed blocks. */
 static int
 defl_run(struct flasher *f, uint32_t addr, const uint8_t *data, uint32_t n, uint64_t *done,
     uint64_t total, char **dc)
@@ -71,22 +71,19 @@ defl_run(struct flasher *f, uint32_t addr, const uint8_t *data, uint32_t n, uint
 	if ((rc = flasher_io_cmd(f, ROM_OP_FLASH_DEFL_BEGIN, w, 4, flasher_t_per_mb(30000, n), NULL,
 	    dc)) < 0)
 		goto out;
-	for (uint32_t seq = 0; seq <= nblocks; seq++) {
-		if (seq < nblocks) {
-			size_t zo = (size_t)seq * DEFL_BLOCK, k = zlen - zo < DEFL_BLOCK ? zlen - zo : DEFL_BLOCK;
-			size_t plen = rom_proto_data_cmd_build(pkt, ROM_HDR_LEN + ROM_DATA_HDR_LEN +
-			    DEFL_BLOCK, ROM_OP_FLASH_DEFL_DATA, seq, z + zo, k);
+	for (uint32_t seq = 0; seq < nblocks; seq++) {
+		size_t zo = (size_t)seq * DEFL_BLOCK, k = zlen - zo < DEFL_BLOCK ? zlen - zo : DEFL_BLOCK;
+		size_t plen = rom_proto_data_cmd_build(pkt, ROM_HDR_LEN + ROM_DATA_HDR_LEN + DEFL_BLOCK,
+		    ROM_OP_FLASH_DEFL_DATA, seq, z + zo, k);
 
-			if ((rc = flasher_io_send(f, pkt, plen)) < 0)
-				goto out;
-			if (seq == 0)
-				continue;
-		}
-		/* The reply to the previous block. */
-		if ((rc = flasher_io_resp(f, ROM_OP_FLASH_DEFL_DATA, tmo, &r)) < 0)
+		/* One block in flight, as esptool: the stub answers a block as soon as it has it and
+		 * programs it while the next one arrives (into its 24 KB receive ring on the chip,
+		 * which holds one block, not two), so the flash and the line still overlap. */
+		if ((rc = flasher_io_send(f, pkt, plen)) < 0 ||
+		    (rc = flasher_io_resp(f, ROM_OP_FLASH_DEFL_DATA, tmo, &r)) < 0)
 			goto out;
 		if (rom_proto_resp_failed(&r)) {
-			*dc = rom_proto_failure_str(&r, 1, acked);
+			*dc = rom_proto_failure_str(&r, 1, seq);
 			rc = RC_ERR_DEVICE;
 			goto out;
 		}
