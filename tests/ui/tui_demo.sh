@@ -40,7 +40,8 @@ if wait_for 'rst cause:1, boot mode:\(3,[0-9]\)' 20; then
 else
 	nok "demo: the log pane shows the ROM banner of a power-on flash boot" "$(cat "$work/err" 2>/dev/null)"; dump
 fi
-demo=$(screen | grep -Eo '/tmp/espdesk-demo-[A-Za-z0-9]+' | head -1)
+# Panes cut the path; the status line shows it whole: take the longest.
+demo=$(screen | grep -Eo '/tmp/espdesk-demo-[A-Za-z0-9]+' | awk 'length > l { l = length; s = $0 } END { print s }')
 flash=$demo/flash.bin
 [ -f "$flash" ] && ok "demo: the simulator's flash file exists ($flash)" || nok "demo: flash file" "no $flash"
 # The application's log at 115200 after the switch (the demo firmware's script, doc/sim-firmware.md).
