@@ -66,7 +66,7 @@ sim_boot_plan_free(struct sim_boot_plan *plan)
 	memset(plan, 0, sizeof *plan);
 }
 
-/* ---- a stand-in stub: greets, answers 'R' with a reset to the ROM ---- */
+/* ---- a stand-in stub: greets, erases the chip on 'E', resets to the ROM on 'R' ---- */
 
 void
 stub_init(struct stub *s, const struct stub_hal *hal)
@@ -80,7 +80,11 @@ void
 stub_feed(struct stub *s, const uint8_t *data, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
-		if (data[i] == 'R') {
+		if (data[i] == 'E') {
+			/* ERASE_FLASH as a stub does it: erase, then reply. */
+			s->hal->flash_erase_chip(s->hal->ctx);
+			s->hal->uart_tx(s->hal->ctx, (const uint8_t *)"E", 1);
+		} else if (data[i] == 'R') {
 			s->hal->uart_tx(s->hal->ctx, (const uint8_t *)"bye", 3);
 			s->state = STUB_EXIT_ROM;
 			s->hal->reset_to_rom(s->hal->ctx);
@@ -196,10 +200,11 @@ test_sync_timing_real(void)
 
 	/* Let the banner play out at 74880 (51 bytes = 6.8 ms). */
 	free(run_to(d, T0 + 50 * MS, 74880, NULL));
-	t = T0 + 60 * MS;
-	sim_dev_host_rx(d, sync_wire, sizeof sync_wire, 115200, t);
-	/* 8 back-to-back replies x 12 bytes x 10 bits at 115200 = 8.33 ms on the line; the first
-	 * one (1.04 ms) arrives well within esptool's 100 ms. By 5 ms, 57 bytes have left. */
+	sim_dev_host_rx(d, sync_wire, sizeof sync_wire, 115200, T0 + 60 * MS);
+	/* The 46 command bytes take 3.993 ms to cross the line at 115200; the chip answers once it
+	 * has them. Then 8 back-to-back replies x 12 bytes x 10 bits = 8.33 ms on the line; the
+	 * first one (1.04 ms) arrives well within esptool's 100 ms. By 5 ms, 57 bytes have left. */
+	t = T0 + 60 * MS + 3993;
 	s = run_to(d, t + 1100, 115200, &n);
 	T_EQ_INT(n, 12);
 	free(s);
@@ -240,12 +245,33 @@ test_flash_erase_delays_reply(void)
 	int64_t t = T0 + 100 * MS;
 
 	free(run_to(d, t, 74880, NULL));
-	/* FLASH_BEGIN erase_size 0x1000 at 0: the ROM erases two sectors (2 x 45 ms) first. */
+	/* FLASH_BEGIN erase_size 0x1000 at 0 (26 bytes on the wire, 2.26 ms at 115200): the ROM
+	 * erases two sectors (2 x 45 ms) before the 12-byte reply (1.04 ms) leaves. */
 	send_cmd(d, 0x02, begin, 16, t);
-	free(run_to(d, t + 80 * MS, 115200, &n));
-	T_EQ_INT(n, 0);
 	free(run_to(d, t + 92 * MS, 115200, &n));
+	T_EQ_INT(n, 0);
+	free(run_to(d, t + 94 * MS, 115200, &n));
 	T_EQ_INT(n, 12);
+	sim_dev_free(d);
+}
+
+static void
+test_stub_erase_takes_datasheet_time(void)
+{
+	struct sim_dev *d = mkdev(0, 1, 0, NULL);
+	uint8_t end[8] = { 0, 0, 0, 0, 0x04, 0xd0, 0x10, 0x40 };
+	size_t n;
+	int64_t t = T0 + 100 * MS;
+
+	free(run_to(d, t, 74880, NULL));
+	send_cmd(d, 0x06, end, 8, t);
+	free(run_to(d, t + 50 * MS, 115200, NULL));
+	/* Chip erase of the 4 MB W25Q32: 10 s typical; the reply follows it. */
+	sim_dev_host_rx(d, (const uint8_t *)"E", 1, 115200, t + 100 * MS);
+	free(run_to(d, t + 100 * MS + 9900 * MS, 115200, &n));
+	T_EQ_INT(n, 0);
+	free(run_to(d, t + 100 * MS + 10002 * MS, 115200, &n));
+	T_EQ_INT(n, 1);
 	sim_dev_free(d);
 }
 
@@ -465,6 +491,7 @@ main(void)
 	T_RUN(test_sync_timing_real);
 	T_RUN(test_sync_at_921600);
 	T_RUN(test_flash_erase_delays_reply);
+	T_RUN(test_stub_erase_takes_datasheet_time);
 	T_RUN(test_stub_soft_reset_keeps_straps);
 	T_RUN(test_flash_end_run_user_then_restart);
 	T_RUN(test_autoreset_classic);

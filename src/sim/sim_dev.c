@@ -79,6 +79,7 @@ struct sim_dev {
 	int flash_lost;
 	int cut;          /* cut-after struck; reported once by sim_dev_cable_cut() */
 	int stub_more;    /* the stub has more to send once the backlog drains */
+	int64_t rx_free;  /* when the host's last byte has fully arrived (speed real) */
 };
 
 static const char *const mode_names[] = {
@@ -370,6 +371,7 @@ busy(struct sim_dev *d, uint32_t us)
 		d->cpu += us;
 }
 
+/* rc and us must come from a call made before this one (argument order is unspecified). */
 static int
 flash_rc(struct sim_dev *d, int rc, uint32_t us)
 {
@@ -395,8 +397,9 @@ h_flash_write(void *ctx, uint32_t addr, const void *src, uint32_t len)
 {
 	struct sim_dev *d = ctx;
 	uint32_t us = 0;
+	int rc = sim_flash_program(d->flash, addr, src, len, &us);
 
-	return flash_rc(d, sim_flash_program(d->flash, addr, src, len, &us), us);
+	return flash_rc(d, rc, us);
 }
 
 static int
@@ -404,8 +407,9 @@ h_erase_sector(void *ctx, uint32_t sector)
 {
 	struct sim_dev *d = ctx;
 	uint32_t us = 0;
+	int rc = sim_flash_erase_sector(d->flash, sector * SIM_FLASH_SECTOR, &us);
 
-	return flash_rc(d, sim_flash_erase_sector(d->flash, sector * SIM_FLASH_SECTOR, &us), us);
+	return flash_rc(d, rc, us);
 }
 
 static int
@@ -413,8 +417,9 @@ h_erase_block(void *ctx, uint32_t block)
 {
 	struct sim_dev *d = ctx;
 	uint32_t us = 0;
+	int rc = sim_flash_erase_block(d->flash, block * SIM_FLASH_BLOCK, &us);
 
-	return flash_rc(d, sim_flash_erase_block(d->flash, block * SIM_FLASH_BLOCK, &us), us);
+	return flash_rc(d, rc, us);
 }
 
 static int
@@ -422,8 +427,9 @@ h_erase_chip(void *ctx)
 {
 	struct sim_dev *d = ctx;
 	uint32_t us = 0;
+	int rc = sim_flash_erase_chip(d->flash, &us);
 
-	return flash_rc(d, sim_flash_erase_chip(d->flash, &us), us);
+	return flash_rc(d, rc, us);
 }
 
 static int
@@ -645,6 +651,15 @@ sim_dev_host_rx(struct sim_dev *d, const uint8_t *data, size_t len, uint32_t hos
 		return;
 	tmp = xmalloc(len);
 	memcpy(tmp, data, len);
+	/* The bytes cross the line at the host's baud: the chip has them, and can answer, only
+	 * once the last one has arrived (a pty hands them over at once). */
+	if (!d->cfg.fast && host_baud > 0) {
+		int64_t start = d->rx_free > d->now ? d->rx_free : d->now;
+
+		d->rx_free = start + (int64_t)sim_uart_time_us(len, host_baud);
+		if (d->cpu < d->rx_free)
+			d->cpu = d->rx_free;
+	}
 	len = sim_fault_apply(&d->fault, tmp, len);
 	switch (d->mode) {
 	case SIM_MODE_DOWNLOAD:

@@ -34,8 +34,11 @@
 #include "sim/sim_rfc2217.h"
 
 #define MAX_CTL 8
-/* Bytes nobody reads are lost after this long, as on a real line without a listener. */
-#define STALL_DISCARD_US 500000
+/* Bytes the host does not read are lost once its buffers would have overflowed on a real line:
+ * the tty keeps about 64 KB (flip buffers), which takes 64 KB x 10 bits / baud to fill. With
+ * --speed fast the line has no speed; a host that reads nothing for 10 s has gone away. */
+#define HOST_BUFFER_BYTES 65536
+#define FAST_STALL_US 10000000
 /* How often the pty's baud is re-read while nothing else happens. */
 #define BAUD_POLL_MS 20
 /* While this much is waiting for the host, the device is not run: the host's reading paces it. */
@@ -57,7 +60,7 @@ struct sim {
 	int dtr, rts, no_autoreset;
 	uint32_t rfc_baud;
 	/* common */
-	int plugged;
+	int plugged, fast;
 	struct buf to_host;       /* device bytes not yet accepted by the face */
 	int64_t stall_since;
 	int ctl_fd;
@@ -366,6 +369,18 @@ ctl_read(struct sim *s, struct ctl_client *c)
 
 /* ---- the loop ---- */
 
+static int64_t
+stall_limit_us(struct sim *s)
+{
+	uint32_t baud = host_baud(s);
+	int64_t t;
+
+	if (s->fast || baud == 0)
+		return FAST_STALL_US;
+	t = (int64_t)HOST_BUFFER_BYTES * 10 * 1000000 / baud;
+	return t < 500000 ? 500000 : t;
+}
+
 static void
 pump_out(struct sim *s, int64_t now)
 {
@@ -391,7 +406,7 @@ pump_out(struct sim *s, int64_t now)
 	}
 	if (s->stall_since == 0)
 		s->stall_since = now;
-	else if (now - s->stall_since > STALL_DISCARD_US) {
+	else if (now - s->stall_since > stall_limit_us(s)) {
 		/* Nobody reads the port: what the chip sent is gone, as on a real line. */
 		log_info("host not reading: %zu bytes dropped", buf_len(&s->to_host));
 		if (!s->rfc_port)
@@ -716,6 +731,7 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 
+	s.fast = cfg.fast;
 	if ((rc = sim_dev_new(&cfg, clock_now_us(), &s.dev, &cause)) != RC_OK)
 		die("%s", cause);
 	if (face_up(&s, &cause) < 0)

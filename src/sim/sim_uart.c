@@ -91,5 +91,6 @@ sim_uart_resample(const uint8_t *in, size_t len, uint32_t tx_baud, uint32_t rx_b
 uint64_t
 sim_uart_time_us(size_t n, uint32_t baud)
 {
-	return baud ? (uint64_t)n * 10 * 1000000u / baud : 0;
+	/* Rounded up, so that at the end time every byte counts as sent. */
+	return baud ? ((uint64_t)n * 10 * 1000000u + baud - 1) / baud : 0;
 }

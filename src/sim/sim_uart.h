@@ -24,7 +24,7 @@
 size_t sim_uart_resample(const uint8_t *in, size_t len, uint32_t tx_baud, uint32_t rx_baud,
     struct buf *out);
 
-/* Microseconds a burst of n bytes (10 bits each) occupies the line at baud. */
+/* Microseconds a burst of n bytes (10 bits each) occupies the line at baud, rounded up. */
 uint64_t sim_uart_time_us(size_t n, uint32_t baud);
 
 #endif
