@@ -22,6 +22,11 @@ extern const struct cli_cmd cli_cmd_image_info;
 extern const struct cli_cmd cli_cmd_image_patch;
 extern const struct cli_cmd cli_cmd_image_relayout;
 extern const struct cli_cmd cli_cmd_backups;
+extern const struct cli_cmd cli_cmd_backup;
+extern const struct cli_cmd cli_cmd_flash;
+extern const struct cli_cmd cli_cmd_restore;
+extern const struct cli_cmd cli_cmd_erase;
+extern const struct cli_cmd cli_cmd_flow;
 
 
 
@@ -43,6 +48,11 @@ const struct cli_cmd *const cli_table[] = {
 	&cli_cmd_image_info,
 	&cli_cmd_image_patch,
 	&cli_cmd_image_relayout,
+	&cli_cmd_backup,
+	&cli_cmd_flash,
+	&cli_cmd_restore,
+	&cli_cmd_erase,
+	&cli_cmd_flow,
 	&cli_cmd_backups,
 
 	NULL

@@ -1,0 +1,281 @@
+/*
+ * flow.c: the one engine every flow runs on (see flow.h). It walks a flow's steps, skips those
+ * the journal records as proven (unless their proof dies with the process), saves the journal
+ * after each proven step, and records why a run stopped.
+ */
+#include "config.h"
+
+#include "flow/flow.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backup/backup.h"
+#include "core/xmalloc.h"
+#include "flow/flow_int.h"
+#include "profile/profile.h"
+
+const struct flow_def *const flow_table[] = {
+	&flow_def_backup, &flow_def_flash, &flow_def_restore, &flow_def_erase, NULL,
+};
+
+const struct flow_def *
+flow_find(const char *name)
+{
+	for (size_t i = 0; flow_table[i] != NULL; i++)
+		if (strcmp(flow_table[i]->name, name) == 0)
+			return flow_table[i];
+	return NULL;
+}
+
+const char *
+flow_name(const struct flow_def *d)
+{
+	return d->name;
+}
+
+void
+flow_say(struct flow_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(c->o.out, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->o.out);
+	fflush(c->o.out);
+}
+
+int
+flow_ask(struct flow_ctx *c, const char *question, int risky, int flag_given, const char *flag)
+{
+	char line[32];
+
+	if (flag_given) {
+		flow_say(c, "%s yes (%s)", question, flag);
+		return 1;
+	}
+	if (c->o.yes && !risky) {
+		flow_say(c, "%s yes (--yes)", question);
+		return 1;
+	}
+	if (!isatty(STDIN_FILENO)) {
+		flow_say(c, "%s no answer: not a terminal; give %s to answer yes%s", question, flag,
+		    risky ? " (--yes does not answer this one)" : "");
+		return 0;
+	}
+	fprintf(c->o.out, "%s [y/N] ", question);
+	fflush(c->o.out);
+	if (fgets(line, sizeof line, stdin) == NULL)
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* A test hook: ESPDESK_FLOW_TEST_EXIT=STEP makes the process die (as a crash or a closed SSH
+ * session would) when STEP starts, after the journal recorded everything before it. */
+static void
+test_exit(const char *step)
+{
+	const char *e = getenv("ESPDESK_FLOW_TEST_EXIT");
+
+	if (e != NULL && strcmp(e, step) == 0)
+		_exit(99);
+}
+
+static void
+ctx_free(struct flow_ctx *c)
+{
+	if (c->f != NULL)
+		flasher_close(c->f);
+	profile_set_free(c->ps);
+	free(c->dump);
+	free(c->img);
+}
+
+static int
+run(struct flow_ctx *c, char **cause)
+{
+	const struct flow_def *d = c->def;
+	char *why = NULL;
+	int rc = RC_OK;
+
+	flow_say(c, "== %s%s ==", d->title, c->resuming ? " (resumed)" : "");
+	for (size_t i = 0; i < d->nsteps; i++) {
+		const struct flow_step *s = &d->steps[i];
+
+		if ((c->j.done & (1u << i)) && !(s->flags & FLOW_S_AGAIN)) {
+			flow_say(c, "[%zu/%zu] %s: proven earlier (%s)", i + 1, d->nsteps, s->name,
+			    s->proves);
+			continue;
+		}
+		test_exit(s->name);
+		flow_say(c, "[%zu/%zu] %s: %s", i + 1, d->nsteps, s->name, s->does);
+		rc = s->run(c, &why);
+		if (rc != RC_OK) {
+			char *w = NULL;
+
+			snprintf(c->j.failed, sizeof c->j.failed, "step %s: %s", s->name,
+			    why ? why : rc_str(rc));
+			if (flow_journal_save(&c->j, &w) != RC_OK)
+				free(w);
+			*cause = xfmt("%s step failed: %s%s", s->name, why ? why : rc_str(rc),
+			    rc == RC_ERR_GONE || rc == RC_ERR_TIMEOUT || rc == RC_ERR_CANCEL ?
+			    "; reconnect and run `espdesk flow resume`" : "");
+			free(why);
+			return rc;
+		}
+		flow_say(c, "[%zu/%zu] %s: ok: %s", i + 1, d->nsteps, s->name, s->proves);
+		c->j.done |= 1u << i;
+		c->j.failed[0] = '\0';
+		if ((rc = flow_journal_save(&c->j, cause)) != RC_OK)
+			return rc;
+	}
+	c->j.finished = 1;
+	if ((rc = flow_journal_save(&c->j, cause)) != RC_OK)
+		return rc;
+	flow_say(c, "== %s: done ==", d->title);
+	return RC_OK;
+}
+
+static int
+journal_unfinished(void)
+{
+	struct flow_journal j;
+	char *cause = NULL;
+	int rc = flow_journal_load(&j, &cause);
+
+	free(cause);
+	return rc == RC_OK && !j.finished;
+}
+
+int
+flow_start(const struct flow_opts *o, char **cause)
+{
+	struct flow_ctx c;
+	int rc;
+
+	*cause = NULL;
+	memset(&c, 0, sizeof c);
+	c.o = *o;
+	if (c.o.out == NULL)
+		c.o.out = stdout;
+	if ((c.def = flow_find(o->flow)) == NULL) {
+		*cause = xfmt("no flow named '%s'", o->flow);
+		return RC_ERR_ARG;
+	}
+	if (o->port == NULL) {
+		*cause = xstrdup("no port given; use -p PORT (`espdesk list-ports` shows them)");
+		return RC_ERR_ARG;
+	}
+	if (journal_unfinished()) {
+		*cause = xstrdup("an earlier flow did not finish; run `espdesk flow status` to see "
+		    "it, `espdesk flow resume` to continue it or `espdesk flow abort` to forget it");
+		return RC_ERR_BUSY;
+	}
+	snprintf(c.j.flow, sizeof c.j.flow, "%s", o->flow);
+	snprintf(c.j.port, sizeof c.j.port, "%s", o->port);
+	if (o->file != NULL) {
+		char *abs = realpath(o->file, NULL);
+
+		snprintf(c.j.file, sizeof c.j.file, "%s", abs ? abs : o->file);
+		free(abs);
+	}
+	if (o->backup != NULL)
+		snprintf(c.j.backup, sizeof c.j.backup, "%s", o->backup);
+	c.j.manual = o->manual;
+	c.j.no_backup = o->no_backup;
+	c.j.other_unit = o->other_unit;
+	c.j.relayout = o->relayout;
+	if ((rc = flow_journal_save(&c.j, cause)) != RC_OK)
+		return rc;
+	rc = run(&c, cause);
+	ctx_free(&c);
+	return rc;
+}
+
+int
+flow_resume(const struct flow_opts *o, char **cause)
+{
+	struct flow_ctx c;
+	int rc;
+
+	*cause = NULL;
+	memset(&c, 0, sizeof c);
+	if ((rc = flow_journal_load(&c.j, cause)) != RC_OK)
+		return rc;
+	if (c.j.finished) {
+		*cause = xfmt("the last flow (%s) finished; there is nothing to resume", c.j.flow);
+		return RC_ERR_ARG;
+	}
+	c.def = flow_find(c.j.flow);
+	c.o = *o;
+	if (c.o.out == NULL)
+		c.o.out = stdout;
+	c.o.flow = c.j.flow;
+	if (o->port != NULL)
+		snprintf(c.j.port, sizeof c.j.port, "%s", o->port);
+	c.o.port = c.j.port;
+	c.o.file = c.j.file[0] ? c.j.file : NULL;
+	c.o.backup = c.j.backup;
+	c.o.manual = o->manual || c.j.manual;
+	c.o.no_backup = c.j.no_backup;
+	c.o.other_unit = c.j.other_unit;
+	c.o.relayout = c.j.relayout;
+	c.resuming = 1;
+	c.have_backup = c.j.backup[0] != '\0' && strcmp(c.j.flow, "restore") != 0;
+	rc = run(&c, cause);
+	ctx_free(&c);
+	return rc;
+}
+
+int
+flow_status(FILE *out, char **cause)
+{
+	struct flow_journal j;
+	const struct flow_def *d;
+	int rc = flow_journal_load(&j, cause);
+
+	if (rc != RC_OK)
+		return rc;
+	d = flow_find(j.flow);
+	fprintf(out, "flow:   %s (%s)\n", d->title, j.finished ? "finished" : "not finished");
+	fprintf(out, "port:   %s\n", j.port);
+	if (j.file[0])
+		fprintf(out, "file:   %s\n", j.file);
+	if (j.backup[0])
+		fprintf(out, "backup: %s\n", j.backup);
+	if (j.have_device)
+		fprintf(out, "device: chip id 0x%08x, MAC %02x:%02x:%02x:%02x:%02x:%02x\n",
+		    (unsigned)j.chip_id, j.mac[0], j.mac[1], j.mac[2], j.mac[3], j.mac[4], j.mac[5]);
+	for (size_t i = 0; i < d->nsteps; i++) {
+		const struct flow_step *s = &d->steps[i];
+		int proven = (j.done & (1u << i)) != 0;
+
+		fprintf(out, "  [%s] %-13s %s\n", proven ? (s->flags & FLOW_S_AGAIN ? "redo" : "done")
+		    : "    ", s->name, proven ? s->proves : s->does);
+	}
+	if (j.failed[0])
+		fprintf(out, "stopped: %s\n", j.failed);
+	if (!j.finished)
+		fprintf(out, "next: `espdesk flow resume` (or `espdesk flow abort`)\n");
+	return RC_OK;
+}
+
+int
+flow_abort(char **cause)
+{
+	char *path = flow_journal_path();
+	int rc = RC_OK;
+
+	*cause = NULL;
+	if (unlink(path) != 0) {
+		*cause = xfmt("no flow to abort (%s: %s)", path, strerror(errno));
+		rc = RC_ERR_ARG;
+	}
+	free(path);
+	return rc;
+}

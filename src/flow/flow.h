@@ -1,0 +1,89 @@
+/*
+ * flow.h: guided flows (issue 9): back up, flash new firmware, restore, erase, each a list of
+ * steps run by one engine. A flow is data (const struct flow_def, one small file each); the
+ * engine (flow.c) runs its steps in order, shows what each step is about to do (with the device
+ * profile's instructions: where GPIO0 is, the pin order, mains warnings) and what it proved.
+ *
+ * Interlocks: flashing needs a verified backup of this very device (chip id and MAC) or takes
+ * one first; erasing needs one or an explicit `no_backup`; restoring another unit's dump needs
+ * `other_unit`; a 1 MB dump goes to a bigger chip only relaid (`relayout`). `yes` answers the
+ * ordinary questions, never these.
+ *
+ * Resume: every run keeps a journal next to the backup store ($DATA/espdesk/flow.journal,
+ * written atomically after each proven step). A flow that stopped for any reason resumes at the
+ * first step not proven; steps whose proof does not survive the process (connect, identify, a
+ * read held in memory) run again, and a write continues through the flasher's skip of sectors
+ * whose device MD5 already matches, so verified data is not rewritten.
+ *
+ * Errors: enum rc, `char **cause` (caller frees). Output goes to the FILE in the options; the
+ * engine never exits.
+ */
+#ifndef ESPDESK_FLOW_H
+#define ESPDESK_FLOW_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/common.h"
+
+struct flow_def;
+
+/* What a run was asked to do. Strings are borrowed for the run. */
+struct flow_opts {
+	const char *flow;       /* "backup", "flash", "restore", "erase" */
+	const char *port;
+	int baud;               /* cap, 0 = fastest */
+	int manual;             /* the board has no auto-reset: the user enters download mode */
+	const char *file;       /* flash: the firmware image */
+	const char *backup;     /* restore: the backup id ("" = this device's newest) */
+	int yes;                /* answer ordinary questions yes */
+	int no_backup;          /* erase without a backup, accepting the loss */
+	int other_unit;         /* restore another unit's dump (its eWeLink identity comes along) */
+	int relayout;           /* restore a smaller dump relaid to this chip's size */
+	int watch_ms;           /* how long to watch the boot; 0 = default, < 0 = do not watch */
+	FILE *out;              /* messages (stdout) */
+};
+
+/* The flows, NULL-terminated. */
+extern const struct flow_def *const flow_table[];
+/* Finds a flow by name, NULL when none. */
+const struct flow_def *flow_find(const char *name);
+const char *flow_name(const struct flow_def *d);
+
+/* Runs a flow from its first step; an existing unfinished journal is refused (resume or abort
+ * it first). Returns RC_OK when every step was proven. */
+int flow_start(const struct flow_opts *o, char **cause);
+/* Continues the journalled flow at its first unproven step (o: port and flags may override the
+ * journal's; NULL fields keep it). */
+int flow_resume(const struct flow_opts *o, char **cause);
+/* Prints the journal: flow, device, steps proven, the failure that stopped it. RC_OK, or
+ * RC_ERR_ARG when there is no journal. */
+int flow_status(FILE *out, char **cause);
+/* Forgets the journal (the backup store is not touched). */
+int flow_abort(char **cause);
+
+/* The journal (flow_journal.c), a push parser over the file's bytes. */
+#define FLOW_MAX_STEPS 16
+struct flow_journal {
+	char flow[16];
+	char port[128];
+	char file[512];
+	char backup[96];        /* the backup this flow relies on or took */
+	int have_device;
+	uint32_t chip_id;
+	uint8_t mac[6];
+	uint32_t done;          /* bit per step proven */
+	int finished;
+	int manual, no_backup, other_unit, relayout;
+	char failed[320];       /* why the last run stopped, "" if it did not fail */
+};
+int flow_journal_parse(const char *name, const uint8_t *buf, size_t len, struct flow_journal *j,
+    char **cause);
+/* Text form (new string, caller frees). */
+char *flow_journal_format(const struct flow_journal *j);
+/* Path of the journal (new string, caller frees). */
+char *flow_journal_path(void);
+int flow_journal_load(struct flow_journal *j, char **cause);
+int flow_journal_save(const struct flow_journal *j, char **cause);
+
+#endif
