@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -229,8 +230,18 @@ ser_sp_enumerate(struct ser_info **out, size_t *n, char **cause)
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = sp_call(sp_list_ports(&ports), "serial ports", "listing", cause)) < 0)
+	if ((rc = sp_call(sp_list_ports(&ports), "serial ports", "listing", cause)) < 0) {
+		struct stat st;
+
+		/* libserialport lists /sys/class/tty; without sysfs (a chroot, some containers)
+		 * it can only fail, so say what is missing. */
+		if (stat("/sys/class/tty", &st) == -1) {
+			free(*cause);
+			*cause = xstrdup("cannot list the serial ports: /sys/class/tty is missing (is "
+			    "sysfs mounted? in a chroot or container, mount /sys); give the port with -p");
+		}
 		return rc;
+	}
 	while (ports[count] != NULL)
 		count++;
 	list = count ? xcalloc(count, sizeof *list) : NULL;
