@@ -89,8 +89,14 @@ test_exit(const char *step)
 static void
 ctx_free(struct flow_ctx *c)
 {
-	if (c->f != NULL)
+	if (c->f != NULL) {
+		char *why = NULL;
+
+		/* Back to the ROM loader if the line still works; a pulled cable just fails. */
+		if (flasher_finish(c->f, &why) != RC_OK)
+			free(why);
 		flasher_close(c->f);
+	}
 	profile_set_free(c->ps);
 	free(c->dump);
 	free(c->img);

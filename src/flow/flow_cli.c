@@ -126,7 +126,7 @@ finish(const char *name, int rc, char *cause)
 		return CLI_EXIT_OK;
 	fprintf(stderr, "espdesk %s: %s\n", name, cause ? cause : rc_str(rc));
 	free(cause);
-	return rc == RC_ERR_ARG && cause == NULL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+	return CLI_EXIT_FAIL;
 }
 
 static int
@@ -149,7 +149,8 @@ start(const struct cli_cmd *cmd, int argc, char **argv, const char *flow, int na
 	if (strcmp(flow, "restore") == 0)
 		o.backup = optind < argc ? argv[optind] : "";
 	signal(SIGPIPE, SIG_IGN);
-	return finish(cmd->name, flow_start(&o, &cause), cause);
+	r = flow_start(&o, &cause);
+	return finish(cmd->name, r, cause);
 }
 
 static int
@@ -190,8 +191,10 @@ flow_cli_flow(int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error(cmd, "expected status, resume or abort");
 	what = argv[optind];
-	if (strcmp(what, "status") == 0)
-		return finish("flow", flow_status(stdout, &cause), cause);
+	if (strcmp(what, "status") == 0) {
+		r = flow_status(stdout, &cause);
+		return finish("flow", r, cause);
+	}
 	if (strcmp(what, "abort") == 0) {
 		r = flow_abort(&cause);
 		if (r == RC_OK)
@@ -200,7 +203,8 @@ flow_cli_flow(int argc, char **argv)
 	}
 	if (strcmp(what, "resume") == 0) {
 		signal(SIGPIPE, SIG_IGN);
-		return finish("flow", flow_resume(&o, &cause), cause);
+		r = flow_resume(&o, &cause);
+		return finish("flow", r, cause);
 	}
 	return cli_usage_error(cmd, "expected status, resume or abort, not '%s'", what);
 }

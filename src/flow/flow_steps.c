@@ -55,7 +55,9 @@ flow_st_connect(struct flow_ctx *c, char **cause)
 	fo.port = c->o.port;
 	fo.baud = c->o.baud;
 	fo.before = c->o.manual ? FLASHER_BEFORE_MANUAL : FLASHER_BEFORE_DEFAULT;
-	fo.after = FLASHER_AFTER_HARD_RESET;
+	/* Leave the chip in its ROM loader (autobauding) at the end, so a resumed or next flow
+	 * connects again; the boot watch resets it itself. */
+	fo.after = FLASHER_AFTER_NO_RESET;
 	fo.cancel = &c->cancel;
 	fo.cb = on_event;
 	fo.cb_arg = c;
@@ -532,9 +534,15 @@ flow_st_watch(struct flow_ctx *c, char **cause)
 	}
 	if ((rc = ser_open(c->o.port, baud, &s, cause)) != RC_OK)
 		return rc;
-	if (c->o.manual)
-		flow_say(c, "  Now power-cycle the board WITHOUT holding the button, so it boots "
-		    "the new firmware. Watching %s for %d s ...", c->o.port, ms / 1000);
+	/* EN low through RTS with GPIO0 high (DTR off), then release: a hardware reset into the
+	 * firmware where the adapter has auto-reset wiring. */
+	if (!c->o.manual && ser_set_dtr_rts(s, 0, 1) == RC_OK) {
+		usleep(100 * 1000);
+		ser_set_dtr_rts(s, 0, 0);
+		flow_say(c, "  reset through RTS; watching %s for %d s ...", c->o.port, ms / 1000);
+	} else
+		flow_say(c, "  Now power-cycle the board WITHOUT holding the button, so it boots the "
+		    "new firmware. Watching %s for %d s ...", c->o.port, ms / 1000);
 	w = xcalloc(1, sizeof *w);
 	w->c = c;
 	bootlog_init(&w->dec, watch_event, w);
