@@ -2,7 +2,8 @@
  * flasher_read.c: backing up flash through the stub's READ_FLASH (§5.9), one 64 KB region at a
  * time. Every data frame but a region's last must be exactly 0x1000 bytes; each one is
  * acknowledged with the running total; the stub ends with the MD5 of what it read, which must
- * equal the MD5 of what arrived. A region that arrives corrupt, short or late is read again
+ * equal the MD5 of what arrived, and a SPI_FLASH_MD5 of the requested range must agree too (the
+ * request itself has no checksum). A region that arrives corrupt, short or late is read again
  * after a resync, at a lower baud after repeated failures, and in smaller pieces (down to 1 KB,
  * growing back after clean reads) so that a noisy line still gets through. Only verified data
  * reaches the sink.
@@ -89,6 +90,34 @@ read_region(struct flasher *f, uint32_t addr, uint32_t len, uint8_t *dst, char *
 		*why = xfmt("the data's MD5 differs from the digest the stub computed (bytes changed "
 		    "on the line)");
 		return RC_ERR_VERIFY;
+	}
+	/*
+	 * READ_FLASH's offset travels without a checksum: a byte changed on the line makes the stub
+	 * read somewhere else and send data and digest that agree with each other. So the range is
+	 * checked once more by SPI_FLASH_MD5 of the requested address. It can only be sent after
+	 * the digest: the stub takes any command frame during the stream as its end.
+	 */
+	{
+		uint8_t pkt[ROM_HDR_LEN + 16];
+		uint32_t mw[4] = { addr, len, 0, 0 };
+		size_t plen = rom_proto_words_cmd_build(pkt, sizeof pkt, ROM_OP_SPI_FLASH_MD5, mw, 4);
+
+		if ((rc = flasher_io_send(f, pkt, plen)) < 0)
+			return rc;
+	}
+	{
+		struct rom_proto_resp r;
+
+		if ((rc = flasher_io_resp(f, ROM_OP_SPI_FLASH_MD5, flasher_t_per_mb(8000, len), &r)) < 0) {
+			if (rc == RC_ERR_TIMEOUT)
+				*why = xfmt("no answer to the MD5 check of the range");
+			return rc;
+		}
+		if (rom_proto_resp_failed(&r) || r.data_len != 16 || memcmp(r.data, want, 16) != 0) {
+			*why = xfmt("the data is not what the flash holds at 0x%x (the request was changed "
+			    "on the line)", addr);
+			return RC_ERR_VERIFY;
+		}
 	}
 	return RC_OK;
 }
