@@ -1,6 +1,6 @@
 #!/bin/sh
-# demo-cli.sh BUILDDIR: what `./autogen.sh demo` shows until the workstation (`espdesk --demo`)
-# exists. It starts espdesk-sim, a simulated Sonoff held in download mode, on a fresh flash file,
+# demo-cli.sh BUILDDIR: the command-line tools against the simulator (what `./autogen.sh demo`
+# showed before the workstation, `espdesk --demo`, existed, and still shows without it). It starts espdesk-sim, a simulated Sonoff held in download mode, on a fresh flash file,
 # runs the espdesk commands this build has against it, and stops the simulator on the way out.
 # Without espdesk-sim it says so and shows what there is.
 set -u
@@ -45,7 +45,11 @@ if [ ! -x "$esp" ]; then
 fi
 
 echo "espdesk demo: the command-line tools against a simulated Sonoff."
-echo "(The full-screen workstation, espdesk --demo, is not built yet; this is the CLI.)"
+if "$esp" --help 2>/dev/null | grep -q -- '--demo'; then
+  echo "(The full-screen workstation is espdesk --demo; this is the command-line side.)"
+else
+  echo "(The full-screen workstation, espdesk --demo, is not built yet; this is the CLI.)"
+fi
 run "$esp" --version
 run "$esp" --help
 
