@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo-cli.sh BUILDDIR: the command-line tools against the simulator (what `./autogen.sh demo`
-# showed before the workstation, `espdesk --demo`, existed, and still shows without it). It starts espdesk-sim, a simulated Sonoff held in download mode, on a fresh flash file,
-# runs the espdesk commands this build has against it, and stops the simulator on the way out.
+# showed before the workstation, `espdesk --demo`, existed, and still shows without it). It
+# starts espdesk-sim, a simulated board held in download mode, on a fresh flash file, runs the
+# espdesk commands this build has against it, and stops the simulator on the way out.
 # Without espdesk-sim it says so and shows what there is.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
