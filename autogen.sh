@@ -66,24 +66,34 @@ demo)
 check)
 	deps; regen
 	log=$(mktemp)
-	status=0
-	build build --enable-werror || { echo "autogen.sh: build failed"; echo "0 passed, 1 failed"; exit 1; }
-	( cd build && make -s check ) 2>&1 | tee "$log" || status=1
-	sum1=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	trap 'rm -f "$log"' EXIT
+	# run_check DIR: builds the test programs quietly and runs make check; summary reads the
+	# runner's closing line from the log (a missing line counts as a failure).
+	run_check() {
+		( cd "$1" && make -s -j"$(nproc)" check 2>&1 ) |
+			grep -v -E '^  (CC|CCLD|AR|GEN) ' | tee "$log"
+	}
+	summary() {
+		s=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -n 1 || true)
+		echo "${s:-0 passed, 1 failed, 0 skipped}"
+	}
+	build build --enable-werror || { echo "autogen.sh: build failed (see above)"; echo "0 passed, 1 failed"; exit 1; }
+	run_check build
+	sum1=$(summary)
 	if [ "${ESPDESK_SKIP_SANITIZERS:-0}" != 1 ]; then
 		echo "autogen.sh: again under ASan+UBSan (build-san/)"
-		build build-san --enable-sanitizers --enable-debug || { echo "autogen.sh: sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
-		( cd build-san && make -s check ) 2>&1 | tee "$log" || status=1
-		sum2=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+		build build-san --enable-sanitizers --enable-debug ||
+			{ echo "autogen.sh: sanitizer build failed (see above)"; echo "0 passed, 1 failed"; exit 1; }
+		run_check build-san
+		sum2=$(summary)
 	else
 		sum2="0 passed, 0 failed, 0 skipped"
 	fi
-	rm -f "$log"
-	# One closing line for both runs.
-	echo "$sum1" "$sum2" | awk '{ p = $1 + $7; f = $3 + $9; s = $5 + $11;
-		printf "%d passed, %d failed, %d skipped\n", p, f, s }'
-	[ -n "$sum1" ] && [ -n "$sum2" ] || status=1
-	exit $status ;;
+	# One closing line for both runs; the exit status follows the failure count, never a pipe.
+	total=$(echo "$sum1 $sum2" | awk '{ p = $1 + $7; f = $3 + $9; s = $5 + $11;
+		printf "%d passed, %d failed, %d skipped", p, f, s }')
+	echo "$total"
+	case "$total" in *" 0 failed,"*) exit 0 ;; *) exit 1 ;; esac ;;
 *)
 	echo "usage: ./autogen.sh [deps|demo|check]" >&2; exit 2 ;;
 esac
