@@ -69,7 +69,7 @@ struct flow_journal {
 	char port[128];
 	char file[512];
 	char backup[96];        /* the backup this flow relies on or took */
-	int have_device;
+	int have_device, have_mac; /* chip_id and mac were given (always both) */
 	uint32_t chip_id;
 	uint8_t mac[6];
 	uint32_t done;          /* bit per step proven */

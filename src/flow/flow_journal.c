@@ -101,8 +101,10 @@ apply(struct flow_journal *j, const char *k, const char *v)
 		j->have_device = 1;
 		return set_u32(&j->chip_id, v);
 	}
-	if (strcmp(k, "mac") == 0)
+	if (strcmp(k, "mac") == 0) {
+		j->have_mac = 1;
 		return set_mac(j->mac, v);
+	}
 	if (strcmp(k, "done") == 0) {
 		if (set_u32(&u, v) != 0 || u >= (1u << FLOW_MAX_STEPS))
 			return -1;
@@ -151,6 +153,12 @@ flow_journal_parse(const char *name, const uint8_t *buf, size_t len, struct flow
 		}
 		memcpy(text, buf + pos, end - pos);
 		text[end - pos] = '\0';
+		for (size_t i = 0; i < end - pos; i++)
+			if ((uint8_t)text[i] < 0x20 && text[i] != '\t') {
+				*cause = xfmt("%s:%u: control character in the line; run `espdesk flow "
+				    "abort` to forget the journal", name, line);
+				return RC_ERR_FORMAT;
+			}
 		pos = end + 1;
 		if (text[0] == '\0' || text[0] == '#')
 			continue;
@@ -166,6 +174,11 @@ flow_journal_parse(const char *name, const uint8_t *buf, size_t len, struct flow
 			    name, line, r == -2 ? "unknown key" : "bad value for", text);
 			return RC_ERR_FORMAT;
 		}
+	}
+	if (j->have_device != j->have_mac) {
+		*cause = xfmt("%s: chip_id and mac go together, one is missing; run `espdesk flow "
+		    "abort` to forget the journal", name);
+		return RC_ERR_FORMAT;
 	}
 	if (flow_find(j->flow) == NULL) {
 		*cause = xfmt("%s: no known flow named (\"%s\"); run `espdesk flow abort` to forget "

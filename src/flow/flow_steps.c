@@ -90,7 +90,7 @@ flow_st_identify(struct flow_ctx *c, char **cause)
 		    "device, or `espdesk flow abort` and start again", dev, was);
 		return RC_ERR_ARG;
 	}
-	c->j.have_device = 1;
+	c->j.have_device = c->j.have_mac = 1;
 	c->j.chip_id = c->info->chip_id;
 	memcpy(c->j.mac, c->info->mac, 6);
 	flow_say(c, "  %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, chip id 0x%08" PRIx32 ", flash "
