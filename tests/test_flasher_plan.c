@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "flasher/flasher.h"
+#include "profile/jedec.h"
 #include "tap.h"
 
 /* The ROM's erase as the reference models it (§7.1): head + N sectors from s. */
@@ -281,32 +282,42 @@ test_header_names(void)
 static void
 test_jedec(void)
 {
-	/* §9.2: Winbond W25Q32 W0 = 0x001640EF, 4MB. */
+	/* The one table (profile/jedec.c), in JEDEC byte order. §9.2: Winbond W25Q32 answers
+	 * EF 40 16, which SPI_W0 holds as 0x001640EF; 4MB. */
+	T_EQ_HEX(jedec_from_le(0x001640EF), 0xEF4016u);
+	T_EQ_INT(jedec_size(0xEF4016), 4 << 20);
+	T_EQ_STR(jedec_vendor_name(0xEF), "Winbond");
+	/* devices.md §5c: ESP8285 embedded 0x51 / 0x4014 (1MB, vendor unknown). */
+	T_EQ_INT(jedec_size(0x514014), 1 << 20);
+	T_TRUE(jedec_vendor_name(0x51) == NULL);
+	/* Puya 0x85 / 0x6014, 1MB; devices.md §5b vendors. */
+	T_EQ_INT(jedec_size(0x856014), 1 << 20);
+	T_EQ_STR(jedec_vendor_name(0x85), "Puya");
+	T_EQ_STR(jedec_vendor_name(0xC8), "GigaDevice");
+	T_EQ_STR(jedec_vendor_name(0x5E), "Zbit");
+	/* §9.4 table (capacity byte; the other two bytes do not matter outside Adesto). */
+	T_EQ_INT(jedec_size(0xC84012), 256 << 10);
+	T_EQ_INT(jedec_size(0xC84013), 512 << 10);
+	T_EQ_INT(jedec_size(0xC84015), 2 << 20);
+	T_EQ_INT(jedec_size(0xC84017), 8 << 20);
+	T_EQ_INT(jedec_size(0xC84018), 16 << 20);
+	T_EQ_INT(jedec_size(0xC8401B), 128 << 20);
+	T_EQ_INT(jedec_size(0xC8401C), 256 << 20);
+	T_EQ_INT(jedec_size(0xC84034), 1 << 20);
+	T_EQ_INT(jedec_size(0xC8403A), 64 << 20);
+	T_EQ_INT(jedec_size(0xC84020), 64 << 20);
+	T_EQ_INT(jedec_size(0xC84021), 128 << 20);
+	T_EQ_INT(jedec_size(0xC84022), 256 << 20);
+	T_EQ_INT(jedec_size(0xC84011), 0);
+	T_EQ_INT(jedec_size(0xC8401D), 0);
+	T_TRUE(jedec_is_blank(0));
+	T_TRUE(jedec_is_blank(0xFFFFFF));
+	T_FALSE(jedec_is_blank(0xEF4016));
+	/* The flasher keeps the W0 word: its adapters must byte-swap before the lookup. */
 	T_EQ_INT(flasher_chip_jedec_size(0x001640EF), 4 << 20);
 	T_EQ_STR(flasher_chip_jedec_vendor(0x001640EF), "Winbond");
-	/* devices.md §5c: ESP8285 embedded 0x51 / 0x4014 (1MB, vendor unknown). */
 	T_EQ_INT(flasher_chip_jedec_size(0x144051), 1 << 20);
 	T_TRUE(flasher_chip_jedec_vendor(0x144051) == NULL);
-	/* Puya 0x85 / 0x6014, 1MB. */
-	T_EQ_INT(flasher_chip_jedec_size(0x146085), 1 << 20);
-	T_EQ_STR(flasher_chip_jedec_vendor(0x146085), "Puya");
-	T_EQ_STR(flasher_chip_jedec_vendor(0x1440C8), "GigaDevice");
-	T_EQ_STR(flasher_chip_jedec_vendor(0x14405E), "Zbit");
-	/* §9.4 table. */
-	T_EQ_INT(flasher_chip_jedec_size(0x120000), 256 << 10);
-	T_EQ_INT(flasher_chip_jedec_size(0x130000), 512 << 10);
-	T_EQ_INT(flasher_chip_jedec_size(0x150000), 2 << 20);
-	T_EQ_INT(flasher_chip_jedec_size(0x170000), 8 << 20);
-	T_EQ_INT(flasher_chip_jedec_size(0x180000), 16 << 20);
-	T_EQ_INT(flasher_chip_jedec_size(0x1B0000), 128 << 20);
-	T_EQ_INT(flasher_chip_jedec_size(0x1C0000), 256 << 20);
-	T_EQ_INT(flasher_chip_jedec_size(0x340000), 1 << 20);
-	T_EQ_INT(flasher_chip_jedec_size(0x3A0000), 64 << 20);
-	T_EQ_INT(flasher_chip_jedec_size(0x200000), 64 << 20);
-	T_EQ_INT(flasher_chip_jedec_size(0x210000), 128 << 20);
-	T_EQ_INT(flasher_chip_jedec_size(0x220000), 256 << 20);
-	T_EQ_INT(flasher_chip_jedec_size(0x110000), 0);
-	T_EQ_INT(flasher_chip_jedec_size(0x1D0000), 0);
 	T_TRUE(flasher_chip_jedec_dead(0));
 	T_TRUE(flasher_chip_jedec_dead(0xFFFFFF));
 	T_FALSE(flasher_chip_jedec_dead(0x1640EF));

@@ -209,9 +209,10 @@ int flasher_header_mode(const char *s);
 int flasher_header_size(const char *s);
 int flasher_header_freq(const char *s);
 
-/* Size in bytes from a JEDEC id's capacity byte (§9.4); 0 when unknown. */
+/* The JEDEC lookups of profile/jedec.h for the SPI_W0 word (little-endian, as info.jedec):
+ * size in bytes (§9.4), 0 when unknown; vendor name (devices.md §5b, static), NULL when
+ * unknown. */
 uint32_t flasher_chip_jedec_size(uint32_t jedec);
-/* Vendor name for the manufacturer byte (devices.md §5b); NULL when unknown. */
 const char *flasher_chip_jedec_vendor(uint32_t jedec);
 /* 1 when the id means the flash is not answering (0x000000 or 0xFFFFFF). */
 int flasher_chip_jedec_dead(uint32_t jedec);

@@ -1,4 +1,5 @@
-/* flasher_chip.c: decoding what the chip reports: eFuses (§8), crystal, JEDEC id (§9.4). */
+/* flasher_chip.c: decoding what the chip reports: eFuses (§8), crystal, JEDEC id (§9.4, via
+ * profile/jedec.h). */
 #include "config.h"
 
 #include "flasher/flasher.h"
@@ -6,40 +7,28 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "profile/jedec.h"
+
+/*
+ * The flasher holds the RDID answer as the chip's SPI_W0 word (little-endian, manufacturer in
+ * bits 7..0); the one JEDEC table lives in src/profile/jedec.c and works in JEDEC byte order.
+ */
 uint32_t
 flasher_chip_jedec_size(uint32_t jedec)
 {
-	uint8_t cap = (uint8_t)(jedec >> 16);
-
-	if (cap >= 0x12 && cap <= 0x1C)
-		return 256u * 1024 << (cap - 0x12);
-	if (cap >= 0x32 && cap <= 0x3A)
-		return 256u * 1024 << (cap - 0x32);
-	if (cap >= 0x20 && cap <= 0x22)
-		return 64u * 1024 * 1024 << (cap - 0x20);
-	return 0;
+	return jedec_size(jedec_from_le(jedec & 0xFFFFFF));
 }
 
 const char *
 flasher_chip_jedec_vendor(uint32_t jedec)
 {
-	/* devices.md §5b; 0x51 (ESP8285 embedded flash) has no known vendor name. */
-	static const struct { uint8_t id; const char *name; } t[] = {
-		{ 0xEF, "Winbond" }, { 0xC8, "GigaDevice" }, { 0x85, "Puya" }, { 0x5E, "Zbit" },
-		{ 0xE0, "BergMicro" }, { 0x20, "XMC" }, { 0x1C, "EON" }, { 0xA1, "Fudan" },
-		{ 0x9D, "ISSI" }, { 0xC2, "Macronix" },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
-		if (t[i].id == (uint8_t)jedec)
-			return t[i].name;
-	return NULL;
+	return jedec_vendor_name(JEDEC_MFR(jedec_from_le(jedec & 0xFFFFFF)));
 }
 
 int
 flasher_chip_jedec_dead(uint32_t jedec)
 {
-	jedec &= 0xFFFFFF;
-	return jedec == 0 || jedec == 0xFFFFFF;
+	return jedec_is_blank(jedec);
 }
 
 int
