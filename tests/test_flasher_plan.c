@@ -259,6 +259,49 @@ test_header_patch_refusals(void)
 	T_EQ_HEX(img[2], 0);
 }
 
+/* §12.7: esptool reads an 0xE9 header with no segments as an image (header, padding, checksum
+ * byte at offset 15) and patches it; without the checksum byte it is not valid. */
+static void
+test_header_patch_empty_image(void)
+{
+	uint8_t img[4096];
+	size_t len = make_image(img, 0, 0);
+	struct flasher_hdr h = { 3, 2, -1 };
+	uint16_t params;
+	const char *why;
+
+	T_EQ_INT((int)len, 16);
+	T_EQ_INT(flasher_header_patch(img, len, 0, &h, &params, &why), 1);
+	T_EQ_HEX(params, 0x0320);
+	T_EQ_HEX(img[2], 0x03);
+	T_EQ_HEX(img[3], 0x20);
+	len = make_image(img, 0, 0);
+	T_EQ_INT(flasher_header_patch(img, len - 1, 0, &h, &params, &why), 0);
+	T_CONTAINS(why, "not a valid ESP8266 image");
+	T_EQ_HEX(img[2], 0x00);
+}
+
+/* §12.7 "Nothing else changes": only bytes 2..3 differ after a patch, the checksum included. */
+static void
+test_header_patch_only_bytes_2_3(void)
+{
+	uint8_t img[4096], copy[4096];
+	size_t len = make_image(img, 2, 100);
+	struct flasher_hdr h = { 2, 4, 0xF };
+	uint16_t params;
+	const char *why;
+
+	memcpy(copy, img, sizeof img);
+	T_EQ_INT(flasher_header_patch(img, len, 0, &h, &params, &why), 1);
+	T_EQ_HEX(params, 0x024F);
+	T_EQ_MEM(img, copy, 2);
+	T_EQ_MEM(img + 4, copy + 4, len - 4);
+	/* The same options again: nothing to change, but the message value is still known. */
+	T_EQ_INT(flasher_header_patch(img, len, 0, &h, &params, &why), 0);
+	T_EQ_HEX(params, 0x024F);
+	T_TRUE(why == NULL);
+}
+
 static void
 test_header_names(void)
 {
@@ -277,6 +320,10 @@ test_header_names(void)
 	T_EQ_INT(flasher_header_freq("20m"), 2);
 	T_EQ_INT(flasher_header_freq("80m"), 0xF);
 	T_EQ_INT(flasher_header_freq("60m"), -2);
+	T_EQ_INT(flasher_header_freq(NULL), -2);
+	/* "4m" is 4 MB (image.h), never esptool v1's 512 KB. */
+	T_EQ_INT(flasher_header_size("4m"), 4);
+	T_EQ_INT(flasher_header_size("4Mbit"), -2);
 }
 
 static void
@@ -381,6 +428,8 @@ main(void)
 	T_RUN(test_header_patch_values);
 	T_RUN(test_header_patch_refusals);
 	T_RUN(test_header_names);
+	T_RUN(test_header_patch_empty_image);
+	T_RUN(test_header_patch_only_bytes_2_3);
 	T_RUN(test_jedec);
 	T_RUN(test_chip_decode);
 	T_RUN(test_xtal);

@@ -202,9 +202,9 @@ int flasher_plan_check_write(uint32_t off, size_t len, uint32_t flash_size, cons
  * a static reason when the data was left alone (NULL otherwise). *params = new bytes 2..3. */
 int flasher_header_patch(uint8_t *buf, size_t len, uint32_t off, const struct flasher_hdr *hdr,
     uint16_t *params, const char **why);
-/* Parses "keep", "qio"/"qout"/"dio"/"dout"; "512KB".."16MB", "2MB-c1", "4MB-c1";
- * "40m"/"26m"/"20m"/"80m". Returns the code, -1 for keep, or RC_ERR_ARG (< -1 never happens:
- * errors return -2). */
+/* Option values through image_mode/size/freq_parse() (image.h): "keep", "qio".."dout";
+ * "512KB".."16MB", "2MB-c1", "4MB-c1" (also "1M"; never esptool v1's Mbit names);
+ * "40m".."80m". Returns the code, -1 for keep, -2 for anything else (NULL included). */
 int flasher_header_mode(const char *s);
 int flasher_header_size(const char *s);
 int flasher_header_freq(const char *s);
