@@ -8,6 +8,7 @@
 #include "flow/flow.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +93,10 @@ ctx_free(struct flow_ctx *c)
 	if (c->f != NULL) {
 		char *why = NULL;
 
-		/* Back to the ROM loader if the line still works; a pulled cable just fails. */
+		/* Back to the ROM loader if the line still works; a pulled cable just fails. After a
+		 * Ctrl-C the cancel flag is cleared first so this last exchange can run. */
+		if (c->o.cancel != NULL)
+			atomic_store(c->o.cancel, false);
 		if (flasher_finish(c->f, &why) != RC_OK)
 			free(why);
 		flasher_close(c->f);

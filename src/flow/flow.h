@@ -21,6 +21,7 @@
 #ifndef ESPDESK_FLOW_H
 #define ESPDESK_FLOW_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -42,6 +43,7 @@ struct flow_opts {
 	int relayout;           /* restore a smaller dump relaid to this chip's size */
 	int watch_ms;           /* how long to watch the boot; 0 = default, < 0 = do not watch */
 	FILE *out;              /* messages (stdout) */
+	atomic_bool *cancel;    /* set (by a SIGINT handler) to stop the running step; may be NULL */
 };
 
 /* The flows, NULL-terminated. */

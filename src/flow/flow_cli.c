@@ -9,6 +9,7 @@
 #include "flow/flow.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,31 @@ const struct cli_cmd cli_cmd_flow = {
 
 
 
+/* Ctrl-C (or a closed SSH session's SIGHUP) stops the running step within 100 ms; the engine
+ * then records where it stopped and returns the chip to its ROM loader. */
+static atomic_bool flow_cli_cancel;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&flow_cli_cancel, true);
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 static int
 parse(const struct cli_cmd *cmd, int argc, char **argv, struct flow_opts *o)
 {
@@ -85,6 +111,7 @@ parse(const struct cli_cmd *cmd, int argc, char **argv, struct flow_opts *o)
 
 	memset(o, 0, sizeof *o);
 	o->out = stdout;
+	o->cancel = &flow_cli_cancel;
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		int r;
 
@@ -148,7 +175,7 @@ start(const struct cli_cmd *cmd, int argc, char **argv, const char *flow, int na
 		o.file = argv[optind];
 	if (strcmp(flow, "restore") == 0)
 		o.backup = optind < argc ? argv[optind] : "";
-	signal(SIGPIPE, SIG_IGN);
+	catch_signals();
 	r = flow_start(&o, &cause);
 	return finish(cmd->name, r, cause);
 }
@@ -202,7 +229,7 @@ flow_cli_flow(int argc, char **argv)
 		return finish("flow", r, cause);
 	}
 	if (strcmp(what, "resume") == 0) {
-		signal(SIGPIPE, SIG_IGN);
+		catch_signals();
 		r = flow_resume(&o, &cause);
 		return finish("flow", r, cause);
 	}

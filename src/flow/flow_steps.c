@@ -58,7 +58,7 @@ flow_st_connect(struct flow_ctx *c, char **cause)
 	/* Leave the chip in its ROM loader (autobauding) at the end, so a resumed or next flow
 	 * connects again; the boot watch resets it itself. */
 	fo.after = FLASHER_AFTER_NO_RESET;
-	fo.cancel = &c->cancel;
+	fo.cancel = c->o.cancel != NULL ? c->o.cancel : &c->cancel;
 	fo.cb = on_event;
 	fo.cb_arg = c;
 	if (c->o.manual)

@@ -184,6 +184,19 @@ check "restore a 1 MB dump to a 4 MB chip relaid: done, the first 1 MB - 16 KB e
 check "restore relaid: the boot watch saw the application" "grep -q 'boot: healthy' '$T/out'"
 check "restore relaid: the stored backup is unchanged" "\"$ESPDESK\" backups verify >/dev/null"
 
+# --- Ctrl-C during the read of a backup (a real-speed simulator, so the read is still running
+# when the signal arrives), then resume without touching the board ---------------------------------
+rm -rf "$ESPDESK_DATA_HOME"
+cp "$T/big.bin" "$T/flash.bin"
+sim_start "$T/flash.bin" 1MB --chip esp8285 --speed real
+timeout 120 "$ESPDESK" backup -p "$T/dev" --yes >"$T/out" 2>&1 &
+pid=$!
+for _ in $(seq 300); do grep -q 'read 0%' "$T/out" && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
+check "Ctrl-C during a backup: the flow stops and records why" "[ $rc = 1 ] && grep -q 'cancelled' '$T/out' && [ \$(listed) = 0 ]"
+ed flow resume; rc=$?
+check "Ctrl-C during a backup: resume (the chip was left in its loader) stores the whole flash" "[ $rc = 0 ] && [ \$(listed) = 1 ] && cmp -s \"\$(newest_image)\" '$T/big.bin'"
+
 # --- a DIO image on an ESP8285: the boot watch names the flash mode ---------------------------------
 rm -rf "$ESPDESK_DATA_HOME"
 cp "$T/dio.bin" "$T/flash.bin"
