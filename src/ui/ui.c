@@ -207,14 +207,15 @@ ui_port_open(struct ui *u, char **cause)
 static void
 ui_port_gone(struct ui *u, const char *why)
 {
+	/* why may be ser_strerror(u->ser): copy it before the port goes. */
+	snprintf(u->gone_why, sizeof u->gone_why, "%s", why);
 	bootlog_flush(&u->dec);
 	ser_close(u->ser);
 	u->ser = NULL;
 	u->state = UI_ST_DISCONNECTED;
-	snprintf(u->gone_why, sizeof u->gone_why, "%s", why);
 	u->reconnect_at = clock_now_ms() + UI_RECONNECT_MS;
 	ui_note(u, "-- disconnected: the adapter went away; reconnecting when it comes back");
-	ui_status(u, 1, "%s", why);
+	ui_status(u, 1, "%s", u->gone_why);
 }
 
 static void
