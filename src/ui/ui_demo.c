@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -124,6 +125,8 @@ ui_demo_start(struct ui_demo *d, char **cause)
 	if (d->pid == 0) {
 		/* Its own process group: a Ctrl-C meant for the TUI must not kill the board. */
 		setpgid(0, 0);
+		/* ...but it must not outlive espdesk, even one killed with SIGKILL or by ASan. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if ((fd = open("/dev/null", O_RDWR)) >= 0) {
 			dup2(fd, 0);
 			dup2(fd, 1);
