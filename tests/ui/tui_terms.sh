@@ -33,7 +33,7 @@ run() { # NAME ENV...
 	T send-keys -t 0 x; sleep 0.3; T send-keys -t 0 q
 	for ((i = 0; i < 50; i++)); do [ -f "$work/exit" ] && break; sleep 0.2; done
 	if grep -q 'EXIT=0' "$work/exit" 2>/dev/null; then ok "$name: q quits cleanly"; else nok "$name: q quits cleanly"; fi
-	T kill-server 2>/dev/null
+	T kill-server 2>/dev/null; sleep 0.5  # let the server go before the next one starts
 }
 for term in xterm xterm-256color screen tmux-256color linux; do
 	infocmp "$term" >/dev/null 2>&1 || { n=$((n + 1)); echo "ok $n - TERM=$term # SKIP no terminfo entry"; continue; }
