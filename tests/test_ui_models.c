@@ -119,7 +119,7 @@ test_logbuf_search(void)
 	/* The annotation is searched too, case-insensitively on request. */
 	T_EQ_INT(logbuf_search(lb, "loadprohibited", 1, 1, -1, &cause), 2);
 	T_EQ_INT(logbuf_search(lb, "loadprohibited", 0, 1, -1, &cause), -1);
-	T_EQ_INT(logbuf_search(lb, "rst cause:(", 0, 1, -1, &cause), RC_ERR_ARG);
+	T_EQ_INT(logbuf_search(lb, "rst cause:(", 0, 1, -1, &cause), RC_ERR_FORMAT);
 	T_TRUE(cause != NULL);
 	if (cause != NULL)
 		T_CONTAINS(cause, "rst cause:(");

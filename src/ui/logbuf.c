@@ -214,7 +214,7 @@ logbuf_search(const struct logbuf *lb, const char *re, int icase, int dir, long 
 		regerror(r, &rx, msg, sizeof msg);
 		*cause = xfmt("search: '%s' is not a valid regular expression: %s; fix it and search "
 		    "again (a plain word works)", re, msg);
-		return RC_ERR_ARG;
+		return RC_ERR_FORMAT;
 	}
 	if (dir >= 0)
 		i = from < 0 ? 0 : from + 1;

@@ -77,7 +77,8 @@ void logbuf_follow(struct logbuf *lb);
  * Searches for regex re (POSIX extended, case-insensitive when icase) in text and annotation,
  * starting after (dir > 0, towards newer lines) or before (dir < 0) line idx `from` (-1: from the
  * newest end backwards, or from the oldest forwards), without wrapping. Returns the index found,
- * -1 when nothing matches, or RC_ERR_ARG with *cause set for a bad regex (caller frees).
+ * -1 when nothing matches, or RC_ERR_FORMAT (never -1) with *cause set for a bad regex
+ * (caller frees).
  */
 long logbuf_search(const struct logbuf *lb, const char *re, int icase, int dir, long from,
     char **cause);

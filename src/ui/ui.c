@@ -462,7 +462,7 @@ ui_search(struct ui *u, int dir)
 	if (u->found < 0 && dir < 0)
 		from = logbuf_following(u->log) ? -1 : logbuf_bottom(u->log) + 1;
 	r = logbuf_search(u->log, u->search, 1, dir, from, &cause);
-	if (r == RC_ERR_ARG) {
+	if (r == RC_ERR_FORMAT) {
 		ui_status(u, 1, "%s", cause);
 		free(cause);
 		return;
