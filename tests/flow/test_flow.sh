@@ -184,6 +184,26 @@ check "restore a 1 MB dump to a 4 MB chip relaid: done, the first 1 MB - 16 KB e
 check "restore relaid: the boot watch saw the application" "grep -q 'boot: healthy' '$T/out'"
 check "restore relaid: the stored backup is unchanged" "\"$ESPDESK\" backups verify >/dev/null"
 
+# --- killed at each step of a restore, a power loss during its erase; then resumed ------------------
+rm -rf "$ESPDESK_DATA_HOME"
+cp "$T/stock.bin" "$T/flash.bin"
+sim_start "$T/flash.bin" 1MB --chip esp8285
+ed backup -p "$T/dev" --yes
+for step in choose erase write verify-write watch; do
+	cp "$T/tas.bin" "$T/flash.bin"
+	sim_start "$T/flash.bin" 1MB --chip esp8285
+	ESPDESK_FLOW_TEST_EXIT=$step ed restore -p "$T/dev" --yes --no-watch; rc=$?
+	dl
+	ed flow resume --no-watch; rc2=$?
+	check "restore killed at '$step': resume finishes, the flash is the backup, the backup verifies" "[ $rc = 99 ] && [ $rc2 = 0 ] && cmp -s '$T/flash.bin' '$T/stock.bin' && \"$ESPDESK\" backups verify >/dev/null"
+done
+cp "$T/tas.bin" "$T/flash.bin"
+sim_start "$T/flash.bin" 1MB --chip esp8285 --faults power-loss=erase
+ed restore -p "$T/dev" --yes --no-watch; rc=$?
+ctl "gpio0 down" >/dev/null; ctl "power on" >/dev/null
+ed flow resume --no-watch; rc2=$?
+check "restore with the power lost mid-erase: resume finishes, the flash is the backup" "[ $rc = 1 ] && [ $rc2 = 0 ] && cmp -s '$T/flash.bin' '$T/stock.bin'"
+
 # --- Ctrl-C during the read of a backup (a real-speed simulator, so the read is still running
 # when the signal arrives), then resume without touching the board ---------------------------------
 rm -rf "$ESPDESK_DATA_HOME"
