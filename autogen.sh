@@ -16,7 +16,7 @@ cd "$top"
 # compiler for the flasher stub, and what the integration tests drive (tmux, node for esptool-js).
 PKGS="build-essential autoconf automake autoconf-archive pkg-config clang
 libncurses-dev libserialport-dev zlib1g-dev libyaml-dev libmd-dev
-gcc-xtensa-lx106 binutils-xtensa-lx106 tmux nodejs npm man-db"
+gcc-xtensa-lx106 binutils-xtensa-lx106 tmux socat nodejs npm man-db groff-base"
 
 missing_pkgs() {
 	m=""
