@@ -27,11 +27,13 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/xmalloc.h"
+#include "backup/backup.h"
+#include "core/afile.h"
 #include "flasher/flasher.h"
 
 enum {
 	OPT_BEFORE = 0x2000, OPT_AFTER, OPT_NO_STUB, OPT_FMODE, OPT_FSIZE, OPT_FFREQ, OPT_RESUME,
-	OPT_CONNECT_TIMEOUT,
+	OPT_CONNECT_TIMEOUT, OPT_STORE,
 };
 
 #define FL_LONGOPTS                                                        \
@@ -46,6 +48,7 @@ enum {
 	{ "flash-freq", required_argument, NULL, OPT_FFREQ },              \
 	{ "flash_freq", required_argument, NULL, OPT_FFREQ },              \
 	{ "resume", no_argument, NULL, OPT_RESUME },                       \
+	{ "store", no_argument, NULL, OPT_STORE },                         \
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT }, \
 	{ NULL, 0, NULL, 0 }
 
@@ -69,6 +72,7 @@ struct fl_ctx {
 	struct flasher_opts o;
 	struct flasher_hdr hdr;
 	int resume;
+	int store;      /* read-flash: also land the dump in the backup store */
 	/* progress output */
 	int tty;
 	enum flasher_phase last_ph;
@@ -296,6 +300,9 @@ fl_parse(struct fl_ctx *c, const struct cli_cmd *cmd, int argc, char **argv)
 		case OPT_RESUME:
 			c->resume = 1;
 			break;
+		case OPT_STORE:
+			c->store = 1;
+			break;
 		case OPT_CONNECT_TIMEOUT:
 			v = atoi(optarg);
 			if (v <= 0)
@@ -520,8 +527,53 @@ fl_read_flash(int argc, char **argv);
 const struct cli_cmd cli_cmd_read_flash = { "read-flash",
 	"[-p PORT] [options] OFFSET SIZE|all FILE",
 	"back up flash to FILE (every 64 KB region checked by MD5; --resume continues)",
-	FL_HELP_CONN "  --resume             continue an interrupted read from FILE.part\n",
+	FL_HELP_CONN "  --resume             continue an interrupted read from FILE.part\n"
+	"  --store              also keep the dump in the backup store (`espdesk backups`),\n"
+	"                       checked against the chip's MD5 of the whole flash (needs 0 all)\n",
 	fl_read_flash };
+
+/* read-flash --store: the file just written lands in the backup store, checked against the
+ * device's MD5 of the whole flash (backup_commit refuses anything else). */
+static int
+fl_store(struct fl_ctx *c, struct flasher *f, const char *path)
+{
+	const struct flasher_info *in = flasher_info(f);
+	struct backup_meta m;
+	struct backup_save *save = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char *cause = NULL, *id = NULL;
+	int rc;
+
+	memset(&m, 0, sizeof m);
+	snprintf(m.chip, sizeof m.chip, "%s", in->chip);
+	m.esp8285 = in->esp8285;
+	memcpy(m.mac, in->mac, 6);
+	m.chip_id = in->chip_id;
+	m.jedec = in->jedec;
+	m.flash_size = in->flash_size;
+	snprintf(m.port, sizeof m.port, "%s", c->o.port);
+	m.baud = in->baud;
+	if ((rc = afile_read(path, (size_t)in->flash_size, &data, &len, &cause)) == RC_OK &&
+	    (rc = flasher_md5(f, 0, in->flash_size, m.md5, &cause)) == RC_OK &&
+	    (rc = backup_begin(&m, &save, &cause)) == RC_OK &&
+	    (rc = backup_append(save, data, len, &cause)) == RC_OK) {
+		rc = backup_commit(save, &id, &cause);
+		save = NULL;
+	}
+	backup_abort(save);
+	free(data);
+	if (rc != RC_OK) {
+		fl_fail(c, "%s was written, but it is not in the backup store: %s", path,
+		    cause ? cause : rc_str(rc));
+		free(cause);
+		return -1;
+	}
+	if (!cli_common.json)
+		printf("Stored as backup %s (espdesk backups show %s)\n", id, id);
+	free(id);
+	return 0;
+}
 
 static int
 fl_read_flash(int argc, char **argv)
@@ -580,6 +632,12 @@ fl_read_flash(int argc, char **argv)
 			goto out;
 		}
 		size = in->flash_size - off;
+	}
+	if (c.store && (off != 0 || size != in->flash_size)) {
+		fl_fail(&c, "--store keeps whole-chip backups only: use OFFSET 0 and SIZE all (this "
+		    "chip has %u KB)", in->flash_size >> 10);
+		r = fl_close(&c, f, CLI_EXIT_FAIL);
+		goto out;
 	}
 	snprintf(want_meta, sizeof want_meta, "espdesk read-flash offset=0x%x size=0x%x "
 	    "mac=%02x:%02x:%02x:%02x:%02x:%02x\n", off, size, in->mac[0], in->mac[1], in->mac[2],
@@ -675,6 +733,10 @@ fl_read_flash(int argc, char **argv)
 		printf("Read %u bytes at 0x%08x in %.1f s into %s; every region verified by MD5\n",
 		    size, off, (double)(clock_now_ms() - t0) / 1000, sink.path);
 	fflush(stdout);
+	if (c.store && fl_store(&c, f, sink.path) != 0) {
+		r = fl_close(&c, f, CLI_EXIT_FAIL);
+		goto out;
+	}
 	r = fl_close(&c, f, CLI_EXIT_OK);
 out:
 	free(part);

@@ -57,6 +57,17 @@ check "backup equals the flash" 'cmp -s "$T/backup.bin" "$T/orig.bin"'
 check "no .part left after success" '[ ! -e "$T/backup.bin.part" ] && [ ! -e "$T/backup.bin.part.meta" ]'
 check "progress goes to stderr as plain lines when piped" 'grep -q "^read: 100%" "$T/err"'
 
+# --store lands the whole-chip backup in the store, verified against the chip's MD5 (issue 8).
+ESPDESK_DATA_HOME="$T/store" E read-flash --store 0 all "$T/stored.bin" >"$T/out" 2>"$T/err"; rc=$?
+check "read-flash --store exits 0" '[ $rc -eq 0 ]'
+check "read-flash --store says where it stored it" 'grep -q "^Stored as backup [0-9a-f]\{8\}-[0-9a-f]\{12\}/" "$T/out"'
+out=$(ESPDESK_DATA_HOME="$T/store" "$ESPDESK" backups 2>&1)
+check "the stored backup is listed as verified" 'echo "$out" | grep -q "1MB .*verified"'
+stored=$(ls "$T"/store/espdesk/backups/*/*.bin 2>/dev/null | head -n 1)
+check "the stored image equals the flash" '[ -n "$stored" ] && cmp -s "$stored" "$T/orig.bin"'
+ESPDESK_DATA_HOME="$T/store" E read-flash --store 0 0x1000 "$T/partial.bin" >"$T/out" 2>"$T/err"; rc=$?
+check "--store refuses a partial read before reading" '[ $rc -eq 1 ] && grep -q "whole-chip backups only" "$T/err" && [ ! -e "$T/partial.bin" ]'
+
 # JSON.
 E read-flash --json 0x10000 0x20000 "$T/part.bin" >"$T/json" 2>"$T/err"; rc=$?
 check "--json read exits 0" '[ $rc -eq 0 ]'
