@@ -696,7 +696,7 @@ main(int argc, char **argv)
 	(void)have_mac;
 	/* Flash geometry: the size from the JEDEC id or the other way round (Winbond W25Q parts,
 	 * or the ESP8285's embedded 1 MB part, JEDEC 0x514014, devices.md). */
-	if (cfg.id.esp8285 && fsize == 0 && fid == 0) {
+	if (cfg.id.esp8285 && fid == 0 && (fsize == 0 || fsize == 1u << 20)) {
 		fsize = 1u << 20;
 		fid = 0x514014;
 	}
