@@ -39,6 +39,18 @@ flow_name(const struct flow_def *d)
 	return d->name;
 }
 
+size_t
+flow_nsteps(const struct flow_def *d)
+{
+	return d->nsteps;
+}
+
+const char *
+flow_step_name(const struct flow_def *d, size_t i)
+{
+	return i < d->nsteps ? d->steps[i].name : "";
+}
+
 void
 flow_say(struct flow_ctx *c, const char *fmt, ...)
 {
@@ -63,6 +75,12 @@ flow_ask(struct flow_ctx *c, const char *question, int risky, int flag_given, co
 	if (c->o.yes && !risky) {
 		flow_say(c, "%s yes (--yes)", question);
 		return 1;
+	}
+	if (c->o.ask_cb != NULL) {
+		int yes = c->o.ask_cb(c->o.cb_arg, question, risky, flag);
+
+		flow_say(c, "%s %s", question, yes ? "yes" : "no");
+		return yes;
 	}
 	if (!isatty(STDIN_FILENO)) {
 		flow_say(c, "%s no answer: not a terminal; give %s to answer yes%s", question, flag,
@@ -106,6 +124,13 @@ ctx_free(struct flow_ctx *c)
 	free(c->img);
 }
 
+static void
+step_state(struct flow_ctx *c, size_t i, enum flow_step_state st)
+{
+	if (c->o.step_cb != NULL)
+		c->o.step_cb(c->o.cb_arg, i, c->def->nsteps, c->def->steps[i].name, st);
+}
+
 static int
 run(struct flow_ctx *c, char **cause)
 {
@@ -120,14 +145,17 @@ run(struct flow_ctx *c, char **cause)
 		if ((c->j.done & (1u << i)) && !(s->flags & FLOW_S_AGAIN)) {
 			flow_say(c, "[%zu/%zu] %s: proven earlier (%s)", i + 1, d->nsteps, s->name,
 			    s->proves);
+			step_state(c, i, FLOW_STEP_DONE);
 			continue;
 		}
 		test_exit(s->name);
 		flow_say(c, "[%zu/%zu] %s: %s", i + 1, d->nsteps, s->name, s->does);
+		step_state(c, i, FLOW_STEP_RUNNING);
 		rc = s->run(c, &why);
 		if (rc != RC_OK) {
 			char *w = NULL;
 
+			step_state(c, i, FLOW_STEP_FAILED);
 			snprintf(c->j.failed, sizeof c->j.failed, "step %s: %s", s->name,
 			    why ? why : rc_str(rc));
 			if (flow_journal_save(&c->j, &w) != RC_OK)
@@ -139,6 +167,7 @@ run(struct flow_ctx *c, char **cause)
 			return rc;
 		}
 		flow_say(c, "[%zu/%zu] %s: ok: %s", i + 1, d->nsteps, s->name, s->proves);
+		step_state(c, i, FLOW_STEP_DONE);
 		c->j.done |= 1u << i;
 		c->j.failed[0] = '\0';
 		if ((rc = flow_journal_save(&c->j, cause)) != RC_OK)

@@ -29,6 +29,9 @@
 
 struct flow_def;
 
+/* A step's state, as a front end (the TUI's flow pane) shows it. */
+enum flow_step_state { FLOW_STEP_WAITING, FLOW_STEP_RUNNING, FLOW_STEP_DONE, FLOW_STEP_FAILED };
+
 /* What a run was asked to do. Strings are borrowed for the run. */
 struct flow_opts {
 	const char *flow;       /* "backup", "flash", "restore", "erase" */
@@ -44,6 +47,13 @@ struct flow_opts {
 	int watch_ms;           /* how long to watch the boot; 0 = default, < 0 = do not watch */
 	FILE *out;              /* messages (stdout) */
 	atomic_bool *cancel;    /* set (by a SIGINT handler) to stop the running step; may be NULL */
+	/* Optional, for front ends; called on the thread that runs the flow. step_cb: step i of n
+	 * (name) changed state (a step proven earlier is reported DONE without running). ask_cb:
+	 * answers a question the CLI would ask on the terminal (risky: it could lose the only
+	 * backup); returns 1 for yes. Both NULL in the CLI. */
+	void (*step_cb)(void *arg, size_t i, size_t n, const char *name, enum flow_step_state st);
+	int (*ask_cb)(void *arg, const char *question, int risky, const char *flag);
+	void *cb_arg;
 };
 
 /* The flows, NULL-terminated. */
@@ -51,6 +61,9 @@ extern const struct flow_def *const flow_table[];
 /* Finds a flow by name, NULL when none. */
 const struct flow_def *flow_find(const char *name);
 const char *flow_name(const struct flow_def *d);
+/* A flow's steps, for a checklist: their number and the name of step i (static strings). */
+size_t flow_nsteps(const struct flow_def *d);
+const char *flow_step_name(const struct flow_def *d, size_t i);
 
 /* Runs a flow from its first step; an existing unfinished journal is refused (resume or abort
  * it first). Returns RC_OK when every step was proven. */

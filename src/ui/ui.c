@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
+#include "flow/flow.h"
 #include "ui/ui_curses.h"
 #include "ui/ui_int.h"
 
@@ -291,16 +292,48 @@ ui_port_read(struct ui *u)
 /* ---- jobs ---- */
 
 static void
+ui_job_begin_req(struct ui *u, struct ui_job_req *req);
+static void
+ui_prompt_open(struct ui *u, enum ui_prompt_kind k, const char *label, const char *init);
+
+static void
 ui_job_begin(struct ui *u, enum ui_job_op op, const char *path)
 {
 	struct ui_job_req req;
-	char *cause = NULL;
 
 	memset(&req, 0, sizeof req);
 	req.op = op;
-	snprintf(req.port, sizeof req.port, "%s", u->port);
 	if (path != NULL)
 		snprintf(req.path, sizeof req.path, "%s", path);
+	ui_job_begin_req(u, &req);
+}
+
+/* A guided flow (src/flow/) as the job: resume continues the journalled one. */
+static void
+ui_flow_begin(struct ui *u, const char *flow, const char *path, const char *backup, int resume)
+{
+	struct ui_job_req req;
+
+	memset(&req, 0, sizeof req);
+	req.op = UI_JOB_FLOW;
+	snprintf(req.flow, sizeof req.flow, "%s", flow);
+	snprintf(u->flow_name, sizeof u->flow_name, "%s", flow);
+	if (path != NULL)
+		snprintf(req.path, sizeof req.path, "%s", path);
+	if (backup != NULL)
+		snprintf(req.backup, sizeof req.backup, "%s", backup);
+	req.resume = resume;
+	ui_job_begin_req(u, &req);
+}
+
+static void
+ui_job_begin_req(struct ui *u, struct ui_job_req *reqp)
+{
+	struct ui_job_req req = *reqp;
+	enum ui_job_op op = req.op;
+	char *cause = NULL;
+
+	snprintf(req.port, sizeof req.port, "%s", u->port);
 	/* Boards without auto-reset (every Sonoff; the demo is one): wait for the user. */
 	req.before = u->profile != NULL || u->o.demo ? FLASHER_BEFORE_MANUAL : FLASHER_BEFORE_DEFAULT;
 	req.baud = 0;
@@ -329,6 +362,7 @@ ui_job_begin(struct ui *u, enum ui_job_op op, const char *path)
 	ui_note(u, op == UI_JOB_IDENTIFY ? "-- identify: the port passes to the flasher" :
 	    op == UI_JOB_BACKUP ? "-- backup: the port passes to the flasher" :
 	    op == UI_JOB_WRITE ? "-- write: the port passes to the flasher" :
+	    op == UI_JOB_FLOW ? "-- flow: the port passes to the guided flow" :
 	    "-- erase: the port passes to the flasher");
 	if (u->o.demo) {
 		/* The demo presses the button and power-cycles, as the user would. */
@@ -384,11 +418,24 @@ ui_job_update(struct ui *u)
 	if (u->js.running) {
 		if (u->js.have_info)
 			u->state = u->js.info.stub ? UI_ST_STUB : UI_ST_DOWNLOAD;
+		if (u->js.asking && u->prompt != UI_PR_FLOW_ASK && u->prompt != UI_PR_FLOW_TYPED) {
+			/* The CLI's terminal question becomes a confirmation; one that risks the
+			 * only backup needs "yes" typed out. */
+			snprintf(u->confirm_text, sizeof u->confirm_text, "%s", u->js.question);
+			if (u->js.ask_risky)
+				ui_prompt_open(u, UI_PR_FLOW_TYPED,
+				    "This risks your only backup. Type yes and Enter to go ahead: ", "");
+			else
+				ui_prompt_open(u, UI_PR_FLOW_ASK, "Flow asks: ", NULL);
+		}
 		return;
 	}
+	if (u->prompt == UI_PR_FLOW_ASK || u->prompt == UI_PR_FLOW_TYPED)
+		u->prompt = UI_PR_NONE;
 	ui_job_join(&u->job);
 	u->job_active = 0;
-	snprintf(msg, sizeof msg, "-- %s %s: %s", ui_job_op_name(u->js.op),
+	snprintf(msg, sizeof msg, "-- %s %s: %s", u->js.op == UI_JOB_FLOW ? u->flow_name :
+	    ui_job_op_name(u->js.op),
 	    u->js.rc == 0 ? "done" : "failed", u->js.rc == 0 ? u->js.result : u->js.cause);
 	ui_note(u, msg);
 	ui_status(u, u->js.rc != 0, "%s", msg + 3);
@@ -520,6 +567,24 @@ ui_prompt_done(struct ui *u)
 		if (path[0] != '\0')
 			ui_confirm_write(u, path);
 		break;
+	case UI_PR_FLOW_FILE:
+		if (path[0] == '\0')
+			break;
+		if (access(path, R_OK) != 0) {
+			ui_status(u, 1, "%s: %s; choose a firmware image you can read (Tab completes)",
+			    path, strerror(errno));
+			break;
+		}
+		ui_flow_begin(u, "flash", path, NULL, 0);
+		break;
+	case UI_PR_FLOW_BACKUP:
+		ui_flow_begin(u, "restore", NULL, path, 0);
+		break;
+	case UI_PR_FLOW_TYPED:
+		ui_job_answer(&u->job, strcmp(path, "yes") == 0);
+		if (strcmp(path, "yes") != 0)
+			ui_status(u, 0, "not confirmed (only a typed 'yes' is): the flow stops safely");
+		break;
 	case UI_PR_SAVE:
 		if (path[0] == '\0')
 			break;
@@ -537,6 +602,31 @@ ui_prompt_done(struct ui *u)
 static void
 ui_prompt_key(struct ui *u, int ch)
 {
+	if (u->prompt == UI_PR_FLOW_ASK) {
+		u->prompt = UI_PR_NONE;
+		u->dirty = 1;
+		if (u->job_active)
+			ui_job_answer(&u->job, ch == 'y' || ch == 'Y');
+		return;
+	}
+	if (u->prompt == UI_PR_RESUME) {
+		u->prompt = UI_PR_NONE;
+		u->dirty = 1;
+		if (ch == 'y' || ch == 'Y')
+			ui_flow_begin(u, u->flow_name, NULL, NULL, 1);
+		else
+			ui_status(u, 0, "not resumed; `espdesk flow status` shows it, `espdesk flow "
+			    "abort` forgets it");
+		return;
+	}
+	if (u->prompt == UI_PR_FLOW_TYPED && ch == 27) {
+		u->prompt = UI_PR_NONE;
+		u->dirty = 1;
+		if (u->job_active)
+			ui_job_answer(&u->job, 0);
+		ui_status(u, 0, "not confirmed: the flow stops safely");
+		return;
+	}
 	if (u->prompt == UI_PR_CONFIRM) {
 		u->prompt = UI_PR_NONE;
 		u->dirty = 1;
@@ -685,6 +775,14 @@ ui_action(struct ui *u, enum ui_action a)
 			u->job_shown = 0;
 		else if (u->found >= 0)
 			u->found = -1;
+		break;
+	case UA_FLOW_BACKUP: ui_flow_begin(u, "backup", NULL, NULL, 0); break;
+	case UA_FLOW_FLASH:
+		ui_prompt_open(u, UI_PR_FLOW_FILE, "Guided flash of firmware (Tab completes): ", "");
+		break;
+	case UA_FLOW_RESTORE:
+		ui_prompt_open(u, UI_PR_FLOW_BACKUP, "Restore backup id (Enter: this device's newest): ",
+		    "");
 		break;
 	case UA_SEARCH: ui_prompt_open(u, UI_PR_SEARCH, "Search (regex): ", ""); break;
 	case UA_NEXT: ui_search(u, -1); break;
@@ -868,6 +966,26 @@ ui_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* An unfinished flow in the journal (what `espdesk flow status` shows): offer to resume it. */
+static void
+ui_resume_check(struct ui *u)
+{
+	struct flow_journal j;
+	char *cause = NULL;
+
+	if (flow_journal_load(&j, &cause) != RC_OK) {
+		free(cause);
+		return;
+	}
+	if (j.finished || flow_find(j.flow) == NULL)
+		return;
+	snprintf(u->flow_name, sizeof u->flow_name, "%s", j.flow);
+	snprintf(u->confirm_text, sizeof u->confirm_text, "An earlier %s flow did not finish "
+	    "(port %.150s%s%.330s). Resume it at its first unproven step? Nothing proven is redone.",
+	    j.flow, j.port, j.failed[0] ? "; stopped: " : "", j.failed);
+	ui_prompt_open(u, UI_PR_RESUME, "Resume the flow? ", NULL);
+}
+
 int
 ui_run(const struct ui_opts *o, char **cause)
 {
@@ -938,6 +1056,7 @@ ui_run(const struct ui_opts *o, char **cause)
 		    "1-4 break it, 0 heals it", u->port);
 	else
 		ui_status(u, 0, "F1 lists every key");
+	ui_resume_check(u);
 	u->dirty = 1;
 	ui_loop(u);
 	rc = RC_OK;

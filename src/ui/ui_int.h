@@ -49,7 +49,13 @@ enum ui_dev_state {
 };
 
 enum ui_prompt_kind { UI_PR_NONE, UI_PR_SEARCH, UI_PR_BACKUP, UI_PR_WRITE, UI_PR_SAVE,
-	UI_PR_CONFIRM };
+	UI_PR_CONFIRM,
+	UI_PR_FLOW_FILE,      /* guided flash: the firmware file */
+	UI_PR_FLOW_BACKUP,    /* guided restore: the backup id ("" = newest of this device) */
+	UI_PR_FLOW_ASK,       /* the running flow asks: y / any other key */
+	UI_PR_FLOW_TYPED,     /* the running flow asks something that risks the only backup: type yes */
+	UI_PR_RESUME          /* at start-up: resume the unfinished flow? y / any other key */
+};
 
 struct ui {
 	struct ui_opts o;
@@ -98,6 +104,7 @@ struct ui {
 	char prompt_buf[1024];
 	size_t prompt_len;
 	char confirm_text[900];
+	char flow_name[16];           /* the flow a flow job runs ("" none yet) */
 
 	char status[400];             /* one-line message above the key bar */
 	int status_bad;
@@ -124,6 +131,7 @@ const char *ui_state_name(enum ui_dev_state st);
 /* ui_keys.c: the key table. */
 enum ui_action {
 	UA_HELP, UA_QUIT, UA_IDENTIFY, UA_BACKUP, UA_WRITE, UA_ERASE, UA_RESET, UA_CANCEL,
+	UA_FLOW_BACKUP, UA_FLOW_FLASH, UA_FLOW_RESTORE,
 	UA_SEARCH, UA_NEXT, UA_PREV, UA_STAMPS, UA_HEX, UA_SAVE, UA_CLEAR, UA_PIN, UA_BAUD,
 	UA_UP, UA_DOWN, UA_PGUP, UA_PGDN, UA_HOME, UA_END,
 	UA_DEMO_GPIO0, UA_DEMO_POWER, UA_DEMO_HEALTHY, UA_DEMO_EXC, UA_DEMO_WDT,

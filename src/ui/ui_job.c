@@ -13,11 +13,12 @@
 
 #include "core/common.h"
 #include "core/xmalloc.h"
+#include "flow/flow.h"
 
 const char *
 ui_job_op_name(enum ui_job_op op)
 {
-	static const char *const names[] = { "identify", "backup", "write", "erase" };
+	static const char *const names[] = { "identify", "backup", "write", "erase", "flow" };
 
 	return (size_t)op < ARRAY_SIZE(names) ? names[op] : "job";
 }
@@ -135,6 +136,117 @@ ui_job_write(struct ui_job *j, struct flasher *f, char *res, size_t rsize, char 
 	return rc;
 }
 
+/* ---- a guided flow (src/flow/) on the worker ---- */
+
+/* The engine's output: complete lines go to the snapshot (the last four). */
+static ssize_t
+ui_job_flow_write(void *arg, const char *buf, size_t len)
+{
+	struct ui_job *j = arg;
+
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\n') {
+			if (j->linelen + 1 < sizeof j->linebuf)
+				j->linebuf[j->linelen++] = buf[i];
+			continue;
+		}
+		j->linebuf[j->linelen] = '\0';
+		pthread_mutex_lock(&j->lock);
+		memmove(j->st.lines[0], j->st.lines[1], sizeof j->st.lines - sizeof j->st.lines[0]);
+		snprintf(j->st.lines[3], sizeof j->st.lines[3], "%s", j->linebuf);
+		snprintf(j->st.msg, sizeof j->st.msg, "%s", j->linebuf);
+		j->st.waiting = strstr(j->linebuf, "Waiting for the loader") != NULL;
+		pthread_mutex_unlock(&j->lock);
+		j->linelen = 0;
+		ui_job_wake(j);
+	}
+	return (ssize_t)len;
+}
+
+static void
+ui_job_flow_step(void *arg, size_t i, size_t n, const char *name, enum flow_step_state st)
+{
+	struct ui_job *j = arg;
+
+	if (i >= UI_JOB_MAX_STEPS)
+		return;
+	pthread_mutex_lock(&j->lock);
+	j->st.nsteps = n < UI_JOB_MAX_STEPS ? n : UI_JOB_MAX_STEPS;
+	snprintf(j->st.step_name[i], sizeof j->st.step_name[i], "%s", name);
+	j->st.step_state[i] = (int)st;
+	if (st != FLOW_STEP_RUNNING)
+		j->st.waiting = 0;
+	pthread_mutex_unlock(&j->lock);
+	ui_job_wake(j);
+}
+
+static int
+ui_job_flow_ask(void *arg, const char *question, int risky, const char *flag)
+{
+	struct ui_job *j = arg;
+	int yes;
+
+	(void)flag;
+	pthread_mutex_lock(&j->lock);
+	snprintf(j->st.question, sizeof j->st.question, "%s", question);
+	j->st.ask_risky = risky;
+	j->st.asking = 1;
+	j->answered = 0;
+	pthread_mutex_unlock(&j->lock);
+	ui_job_wake(j);
+	pthread_mutex_lock(&j->lock);
+	while (!j->answered && !atomic_load(&j->cancel))
+		pthread_cond_wait(&j->cond, &j->lock);
+	yes = j->answered && j->answer;
+	j->st.asking = 0;
+	pthread_mutex_unlock(&j->lock);
+	ui_job_wake(j);
+	return yes;
+}
+
+static int
+ui_job_flow(struct ui_job *j, char *res, size_t rsize, char **cause)
+{
+	static const cookie_io_functions_t io = { .write = ui_job_flow_write };
+	const struct flow_def *d;
+	struct flow_opts o;
+	FILE *out;
+	int rc;
+
+	if (!j->req.resume && (d = flow_find(j->req.flow)) != NULL) {
+		pthread_mutex_lock(&j->lock);
+		j->st.nsteps = flow_nsteps(d) < UI_JOB_MAX_STEPS ? flow_nsteps(d) : UI_JOB_MAX_STEPS;
+		for (size_t i = 0; i < j->st.nsteps; i++)
+			snprintf(j->st.step_name[i], sizeof j->st.step_name[i], "%s",
+			    flow_step_name(d, i));
+		pthread_mutex_unlock(&j->lock);
+	}
+	if ((out = fopencookie(j, "w", io)) == NULL) {
+		*cause = xfmt("cannot start the flow: %s", strerror(errno));
+		return RC_ERR_IO;
+	}
+	setvbuf(out, NULL, _IOLBF, 0);
+	memset(&o, 0, sizeof o);
+	o.flow = j->req.flow;
+	o.port = j->req.port;
+	o.baud = j->req.baud;
+	o.manual = j->req.before == FLASHER_BEFORE_MANUAL;
+	o.file = j->req.path[0] ? j->req.path : NULL;
+	o.backup = j->req.backup;
+	o.out = out;
+	o.cancel = &j->cancel;
+	/* The boot is watched by the log pane once the port comes back to it. */
+	o.watch_ms = -1;
+	o.step_cb = ui_job_flow_step;
+	o.ask_cb = ui_job_flow_ask;
+	o.cb_arg = j;
+	rc = j->req.resume ? flow_resume(&o, cause) : flow_start(&o, cause);
+	fclose(out);
+	if (rc == RC_OK)
+		snprintf(res, rsize, "the %s flow is done: every step proven", j->req.flow);
+	return rc;
+}
+
 static void *
 ui_job_main(void *arg)
 {
@@ -152,8 +264,11 @@ ui_job_main(void *arg)
 	o.cancel = &j->cancel;
 	o.cb = ui_job_event;
 	o.cb_arg = j;
-	rc = flasher_open(&o, &f, &cause);
-	if (rc == RC_OK) {
+	if (j->req.op == UI_JOB_FLOW)
+		rc = ui_job_flow(j, res, sizeof res, &cause);
+	else
+		rc = flasher_open(&o, &f, &cause);
+	if (rc == RC_OK && f != NULL) {
 		pthread_mutex_lock(&j->lock);
 		j->st.info = *flasher_info(f);
 		j->st.have_info = 1;
@@ -170,6 +285,8 @@ ui_job_main(void *arg)
 			break;
 		case UI_JOB_WRITE:
 			rc = ui_job_write(j, f, res, sizeof res, &cause);
+			break;
+		case UI_JOB_FLOW:
 			break;
 		case UI_JOB_ERASE:
 			if ((rc = flasher_erase_chip(f, &cause)) == RC_OK)
@@ -213,11 +330,13 @@ ui_job_start(struct ui_job *j, const struct ui_job_req *req, char **cause)
 	fcntl(j->pipe[0], F_SETFD, FD_CLOEXEC);
 	fcntl(j->pipe[1], F_SETFD, FD_CLOEXEC);
 	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->cond, NULL);
 	if (pthread_create(&j->thread, NULL, ui_job_main, j) != 0) {
 		*cause = xfmt("cannot start the %s job: no thread", ui_job_op_name(req->op));
 		close(j->pipe[0]);
 		close(j->pipe[1]);
 		pthread_mutex_destroy(&j->lock);
+		pthread_cond_destroy(&j->cond);
 		return RC_ERR_IO;
 	}
 	j->started = 1;
@@ -246,6 +365,21 @@ void
 ui_job_cancel(struct ui_job *j)
 {
 	atomic_store(&j->cancel, 1);
+	if (j->started) {
+		pthread_mutex_lock(&j->lock);
+		pthread_cond_broadcast(&j->cond);
+		pthread_mutex_unlock(&j->lock);
+	}
+}
+
+void
+ui_job_answer(struct ui_job *j, int yes)
+{
+	pthread_mutex_lock(&j->lock);
+	j->answered = 1;
+	j->answer = yes;
+	pthread_cond_broadcast(&j->cond);
+	pthread_mutex_unlock(&j->lock);
 }
 
 void
@@ -257,5 +391,6 @@ ui_job_join(struct ui_job *j)
 	close(j->pipe[0]);
 	close(j->pipe[1]);
 	pthread_mutex_destroy(&j->lock);
+	pthread_cond_destroy(&j->cond);
 	j->started = 0;
 }

@@ -18,7 +18,9 @@
 
 #include "flasher/flasher.h"
 
-enum ui_job_op { UI_JOB_IDENTIFY, UI_JOB_BACKUP, UI_JOB_WRITE, UI_JOB_ERASE };
+enum ui_job_op { UI_JOB_IDENTIFY, UI_JOB_BACKUP, UI_JOB_WRITE, UI_JOB_ERASE, UI_JOB_FLOW };
+
+#define UI_JOB_MAX_STEPS 16
 
 struct ui_job_req {
 	enum ui_job_op op;
@@ -26,6 +28,11 @@ struct ui_job_req {
 	char path[1024];               /* BACKUP: file to create; WRITE: file to write at 0x0 */
 	enum flasher_before before;
 	int baud;                      /* cap, 0 = 921600 */
+	/* FLOW: the guided flow (src/flow/flow.h) to start, or resume when resume is set; path is
+	 * its file (flash), backup its backup id (restore). */
+	char flow[16];
+	char backup[96];
+	int resume;
 };
 
 struct ui_job_status {
@@ -41,6 +48,14 @@ struct ui_job_status {
 	int rc;                        /* when finished: RC_OK or the failure */
 	char cause[640];               /* when failed: what happened and what to do */
 	char result[320];              /* when done: one line for the user */
+	/* FLOW: the checklist (enum flow_step_state per step), the engine's last lines, and a
+	 * question waiting for ui_job_answer() (risky: needs a typed confirmation). */
+	size_t nsteps;
+	char step_name[UI_JOB_MAX_STEPS][16];
+	int step_state[UI_JOB_MAX_STEPS];
+	char lines[4][200];
+	int asking, ask_risky;
+	char question[400];
 };
 
 struct ui_job {
@@ -51,6 +66,10 @@ struct ui_job {
 	pthread_mutex_t lock;
 	struct ui_job_req req;
 	struct ui_job_status st;
+	pthread_cond_t cond;           /* FLOW: the worker waits here for an answer */
+	int answered, answer;
+	char linebuf[200];             /* FLOW: the engine's output line being assembled */
+	size_t linelen;
 };
 
 const char *ui_job_op_name(enum ui_job_op op);
@@ -61,6 +80,8 @@ int ui_job_fd(const struct ui_job *j);
 /* Reads the pending wake-ups and copies the snapshot. */
 void ui_job_poll(struct ui_job *j, struct ui_job_status *out);
 void ui_job_cancel(struct ui_job *j);
+/* Answers the flow's pending question (yes 1, no 0). */
+void ui_job_answer(struct ui_job *j, int yes);
 /* Waits for the worker (call once running is 0, or after a cancel) and releases the job. */
 void ui_job_join(struct ui_job *j);
 

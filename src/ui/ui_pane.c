@@ -329,6 +329,65 @@ ui_fmt_secs(char *dst, size_t size, double s)
 		snprintf(dst, size, "%d:%02d", (int)s / 60, (int)s % 60);
 }
 
+/* The flow pane: the checklist, the profile's instructions while waiting for download mode,
+ * the progress (the engine's last line), and how it ended. */
+static void
+ui_flow_draw(struct ui *u, const struct ui_rect *r)
+{
+	static const char *const mark[] = { "[ ]", "[>]", "[x]", "[!]" };
+	const struct ui_job_status *s = &u->js;
+	int y = r->y + 1, x = r->x + 1, w = r->w - 2, last = r->y + r->h - 1;
+	char line[400];
+
+	snprintf(line, sizeof line, "Flow: %s", u->flow_name);
+	ui_box(u, r, line, 0);
+	for (size_t i = 0; i < s->nsteps && y < last; i++) {
+		int st = s->step_state[i];
+		int waiting = s->running && s->waiting && st == 1;
+
+		snprintf(line, sizeof line, "%s %s%s", waiting ? "[?]" : mark[st & 3],
+		    s->step_name[i], waiting ? ": waiting for you" : st == 1 ? ": running" :
+		    st == 2 ? ": done" : st == 3 ? ": failed" : "");
+		ui_put(y++, x, line, w, ui_attr(st == 2 ? UIC_GOOD : st == 3 ? UIC_BAD :
+		    st == 1 ? UIC_TITLE : UIC_NORMAL));
+	}
+	if (s->running) {
+		if (s->waiting && y < last) {
+			ui_put(y++, x, "waiting for download mode...", w, ui_attr(UIC_WARN) |
+			    ((clock_now_ms() / 500) % 2 ? A_REVERSE : 0));
+			if (u->profile != NULL && u->profile->download_mode != NULL)
+				y = ui_wrap(y, x, w, last, u->profile->download_mode,
+				    ui_attr(UIC_NORMAL));
+			if (u->profile != NULL && u->profile->nheader_pins > 0 && y < last) {
+				size_t k = (size_t)snprintf(line, sizeof line, "pins:");
+
+				for (size_t i = 0; i < u->profile->nheader_pins && k < sizeof line; i++)
+					k += (size_t)snprintf(line + k, sizeof line - k, " %s",
+					    u->profile->header_pins[i]);
+				y = ui_wrap(y, x, w, last, line, ui_attr(UIC_NORMAL));
+			}
+			if (u->profile != NULL && u->profile->mains_live && y < last)
+				y = ui_wrap(y, x, w, last, "MAINS: never connect it to mains while "
+				    "the adapter is attached", ui_attr(UIC_BAD));
+			if (u->o.demo && y < last)
+				ui_put(y++, x, "demo: the button and power are handled for you", w,
+				    ui_attr(UIC_NOTE));
+		} else if (s->msg[0] && y < last)
+			y = ui_wrap(y, x, w, last, s->msg, ui_attr(UIC_NORMAL));
+		if (y < last)
+			ui_put(last - 1, x, "Esc cancels (resumable)", w, ui_attr(UIC_STAMP));
+		return;
+	}
+	if (y < last)
+		ui_put(y++, x, s->rc == 0 ? "flow done" : "flow failed", w,
+		    ui_attr(s->rc == 0 ? UIC_GOOD : UIC_BAD));
+	y = ui_wrap(y, x, w, last, s->rc == 0 ? s->result : s->cause, ui_attr(UIC_NORMAL));
+	if (y < last)
+		ui_put(y++, x, "the boot shows in the log pane", w, ui_attr(UIC_NOTE));
+	if (y < last)
+		ui_put(last - 1, x, "Esc closes", w, ui_attr(UIC_STAMP));
+}
+
 static void
 ui_job_draw(struct ui *u, const struct ui_rect *r)
 {
@@ -337,6 +396,10 @@ ui_job_draw(struct ui *u, const struct ui_rect *r)
 	char line[400], eta[32];
 	double frac;
 
+	if (s->op == UI_JOB_FLOW) {
+		ui_flow_draw(u, r);
+		return;
+	}
 	snprintf(line, sizeof line, "Job: %s", ui_job_op_name(s->op));
 	ui_box(u, r, line, 0);
 	if (s->running) {
@@ -467,11 +530,13 @@ ui_draw_all(struct ui *u)
 	gr = (struct ui_rect){ COLS - side, devh, side, body - devh };
 	ui_pane_log.draw(u, &lr);
 	ui_pane_device.draw(u, &dr);
-	if (u->prompt == UI_PR_CONFIRM) {
+	if (u->prompt == UI_PR_CONFIRM || u->prompt == UI_PR_FLOW_ASK ||
+	    u->prompt == UI_PR_FLOW_TYPED || u->prompt == UI_PR_RESUME) {
 		ui_box(u, &gr, "Confirm", 0);
 		int y = ui_wrap(gr.y + 1, gr.x + 1, gr.w - 2, gr.y + gr.h - 2, u->confirm_text,
 		    ui_attr(UIC_WARN));
 		ui_put(y < gr.y + gr.h - 1 ? y : gr.y + gr.h - 2, gr.x + 1,
+		    u->prompt == UI_PR_FLOW_TYPED ? "type yes and Enter; Esc stops the flow" :
 		    "y goes ahead, any other key cancels", gr.w - 2, ui_attr(UIC_TITLE));
 	} else if (u->job_shown)
 		ui_pane_job.draw(u, &gr);
@@ -481,7 +546,8 @@ ui_draw_all(struct ui *u)
 	if (u->prompt != UI_PR_NONE) {
 		int x = ui_put(LINES - 2, 0, u->prompt_label, COLS, ui_attr(UIC_TITLE));
 
-		if (u->prompt != UI_PR_CONFIRM)
+		if (u->prompt != UI_PR_CONFIRM && u->prompt != UI_PR_FLOW_ASK &&
+		    u->prompt != UI_PR_RESUME)
 			ui_put(LINES - 2, x, u->prompt_buf, COLS - x - 1, ui_attr(UIC_NORMAL));
 	} else
 		ui_put(LINES - 2, 0, u->status, COLS, ui_attr(u->status_bad ? UIC_BAD : UIC_NOTE));

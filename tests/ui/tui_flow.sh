@@ -1,0 +1,98 @@
+#!/bin/bash
+# The guided flows from the TUI (issue 9) in tmux: `espdesk --demo` on espdesk-sim, the backup flow
+# (F7) into the backup store, then the flash flow (F8) with the demo firmware. Expected values come
+# from the simulator's own flash file and from espdesk-sim make-firmware, never from espdesk's
+# output; the boot banner's shape is from the reference (protocol.md, bootlog.md). Prints TAP.
+B=${ESPDESK_BUILDDIR:-.}
+n=0; failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; [ -n "$2" ] && echo "# $2"; }
+skip_all() { echo "ok 1 - tui flow # SKIP $1"; echo "1..1"; exit 0; }
+
+command -v tmux >/dev/null || skip_all "tmux is not installed (apt-get install tmux)"
+[ -x "$B/espdesk" ] && [ -x "$B/espdesk-sim" ] || skip_all "espdesk or espdesk-sim not built"
+
+work=$(mktemp -d /tmp/tui-flow-XXXXXX)
+export ESPDESK_DATA_HOME=$work/data
+sock=tuiflow$$
+T() { tmux -L "$sock" "$@"; }
+screen() { T capture-pane -p -t 0 2>/dev/null; }
+cleanup() { T kill-server 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+wait_for() {
+	local i
+	for ((i = 0; i < $2 * 5; i++)); do
+		screen | grep -Eq -- "$1" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+dump() { screen | sed 's/^/#   /'; }
+
+locale=C.UTF-8
+locale -a 2>/dev/null | grep -qi '^c.utf-\?8$' || locale=C
+T new-session -d -x 120 -y 40 "env ESPDESK_DATA_HOME='$ESPDESK_DATA_HOME' LANG=$locale LC_ALL=$locale '$B/espdesk' --demo 2>'$work/err'; echo \"EXIT=\$?\" >'$work/exit'; sleep 60"
+
+if wait_for 'MQT: Connected' 30; then ok "demo: the demo firmware boots"; else nok "demo boots" "$(cat "$work/err" 2>/dev/null)"; dump; fi
+demo=$(screen | grep -Eo '/tmp/espdesk-demo-[A-Za-z0-9]+' | awk 'length > l { l = length; s = $0 } END { print s }')
+flash=$demo/flash.bin
+[ -f "$flash" ] && ok "demo: the simulator's flash file exists" || nok "demo: flash file" "no $flash"
+cp "$flash" "$work/before.bin" 2>/dev/null
+
+# 1. The backup flow: the checklist reaches done, the store holds the flash byte for byte.
+T send-keys -t 0 F7
+if wait_for 'Flow: backup' 5; then ok "F7 opens the flow pane with the backup flow"; else nok "flow pane"; dump; fi
+if wait_for 'backup done' 120; then ok "backup flow: done"; else nok "backup flow: done"; dump; fi
+if screen | grep -q '\[x\] store' && ! screen | grep -q '\[ \]'; then
+	ok "backup flow: every step of the checklist is done"
+else
+	nok "backup flow: checklist all done"; dump
+fi
+img=$(ls -t "$ESPDESK_DATA_HOME"/espdesk/backups/*/*.bin 2>/dev/null | head -1)
+if [ -n "$img" ] && cmp -s "$img" "$work/before.bin"; then
+	ok "backup flow: the stored backup equals the simulator's flash"
+else
+	nok "backup flow: the stored backup equals the simulator's flash" "image: '$img'"
+fi
+wait_for 'reconnected' 15 >/dev/null
+
+# 2. Break the board (a QIO image on the ESP8285), then the flash flow with the demo firmware.
+T send-keys -t 0 Escape; sleep 0.3; T send-keys -t 0 3
+wait_for 'reconnected|csum' 10 >/dev/null; sleep 2
+# Image header byte 2 is the SPI flash mode (esptool: QIO 0, QOUT 1, DIO 2, DOUT 3); the Basic R2
+# wants DOUT (devices.md row 3).
+mode() { od -An -tu1 -j2 -N1 "$1" | tr -d ' '; }
+[ "$(mode "$flash")" = 0 ] && ok "demo 3: the flash now holds a QIO image" || nok "demo 3: QIO image" "mode $(mode "$flash")"
+"$B/espdesk-sim" make-firmware "$work/fw.bin" --demo --flash-size 1MB >/dev/null
+T send-keys -t 0 F8; sleep 0.3; T send-keys -t 0 -l "$work/fw.bin"; T send-keys -t 0 Enter
+if wait_for 'Flow: flash' 5; then ok "F8 asks for the file and starts the flash flow"; else nok "flash flow start"; dump; fi
+# The flow may ask (e.g. about the image); ordinary questions are answered y here.
+for i in $(seq 120); do
+	screen | grep -q 'flash done\|flash failed' && break
+	screen | grep -q 'y goes ahead' && T send-keys -t 0 y
+	sleep 1
+done
+if screen | grep -q 'flash done'; then ok "flash flow: done"; else nok "flash flow: done"; dump; fi
+if ! screen | grep -q '\[ \]\|\[!\]'; then ok "flash flow: the checklist shows every step done"; else nok "flash checklist"; dump; fi
+len=$(stat -c %s "$work/fw.bin")
+# The header's mode/size bytes (2, 3) may be patched to the profile's; the rest is the image.
+if cmp -s <(tail -c +5 "$work/fw.bin") <(head -c "$len" "$flash" | tail -c +5); then
+	ok "flash flow: the simulator's flash holds the demo firmware"
+else
+	nok "flash flow: the simulator's flash holds the demo firmware"
+fi
+[ "$(mode "$flash")" = 3 ] && ok "flash flow: the header was patched to DOUT" || nok "flash flow: DOUT" "mode $(mode "$flash")"
+if wait_for 'MQT: Connected' 40 && wait_for 'boot ROM: rst cause 1' 5; then
+	ok "after the flow the log pane shows the new firmware booting"
+else
+	nok "log after the flash flow"; dump
+fi
+T send-keys -t 0 Escape
+if wait_for 'healthy' 10; then ok "diagnosis: the boot after the flow is healthy"; else nok "healthy after flow"; dump; fi
+
+T send-keys -t 0 q
+for i in $(seq 50); do [ -f "$work/exit" ] && break; sleep 0.2; done
+grep -q 'EXIT=0' "$work/exit" 2>/dev/null && ok "q quits with status 0" || nok "q quits" "$(cat "$work/exit" "$work/err" 2>/dev/null)"
+echo "1..$n"
+exit $failed
