@@ -317,7 +317,8 @@ ui_flow_begin(struct ui *u, const char *flow, const char *path, const char *back
 	memset(&req, 0, sizeof req);
 	req.op = UI_JOB_FLOW;
 	snprintf(req.flow, sizeof req.flow, "%s", flow);
-	snprintf(u->flow_name, sizeof u->flow_name, "%s", flow);
+	if (flow != u->flow_name)       /* resume passes the name it keeps there */
+		snprintf(u->flow_name, sizeof u->flow_name, "%s", flow);
 	if (path != NULL)
 		snprintf(req.path, sizeof req.path, "%s", path);
 	if (backup != NULL)

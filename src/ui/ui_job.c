@@ -213,7 +213,7 @@ ui_job_flow(struct ui_job *j, char *res, size_t rsize, char **cause)
 	FILE *out;
 	int rc;
 
-	if (!j->req.resume && (d = flow_find(j->req.flow)) != NULL) {
+	if ((d = flow_find(j->req.flow)) != NULL) {
 		pthread_mutex_lock(&j->lock);
 		j->st.nsteps = flow_nsteps(d) < UI_JOB_MAX_STEPS ? flow_nsteps(d) : UI_JOB_MAX_STEPS;
 		for (size_t i = 0; i < j->st.nsteps; i++)

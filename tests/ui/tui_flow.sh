@@ -94,5 +94,27 @@ if wait_for 'healthy' 10; then ok "diagnosis: the boot after the flow is healthy
 T send-keys -t 0 q
 for i in $(seq 50); do [ -f "$work/exit" ] && break; sleep 0.2; done
 grep -q 'EXIT=0' "$work/exit" 2>/dev/null && ok "q quits with status 0" || nok "q quits" "$(cat "$work/exit" "$work/err" 2>/dev/null)"
+
+# 3. A flow that dies (as a crash or a closed SSH session would: the engine's test hook exits at
+# the store step) is offered for resume at the next start-up, and resuming finishes it.
+rm -f "$work/exit"
+T kill-server 2>/dev/null; sleep 0.5
+T new-session -d -x 120 -y 40 "env ESPDESK_FLOW_TEST_EXIT=store ESPDESK_DATA_HOME='$ESPDESK_DATA_HOME' LANG=$locale LC_ALL=$locale '$B/espdesk' --demo 2>'$work/err'; echo \"EXIT=\$?\" >'$work/exit'; sleep 60"
+wait_for 'MQT: Connected' 30 >/dev/null
+nb=$(ls "$ESPDESK_DATA_HOME"/espdesk/backups/*/*.bin 2>/dev/null | wc -l)
+T send-keys -t 0 F7
+for i in $(seq 100); do [ -f "$work/exit" ] && break; sleep 0.2; done
+grep -q 'EXIT=99' "$work/exit" 2>/dev/null && ok "a backup flow killed at its store step" || nok "killed at store" "$(cat "$work/exit" 2>/dev/null)"
+rm -f "$work/exit"
+T kill-server 2>/dev/null; sleep 0.5
+T new-session -d -x 120 -y 40 "env ESPDESK_DATA_HOME='$ESPDESK_DATA_HOME' LANG=$locale LC_ALL=$locale '$B/espdesk' --demo 2>'$work/err'; echo \"EXIT=\$?\" >'$work/exit'; sleep 60"
+if wait_for 'earlier backup flow did not finish' 30; then ok "start-up: the resume prompt names the unfinished flow"; else nok "resume prompt"; dump; fi
+T send-keys -t 0 y
+if wait_for 'backup done' 120 && screen | grep -q '\[x\] store'; then ok "resume: the backup flow finishes"; else nok "resume finishes"; dump; fi
+nb2=$(ls "$ESPDESK_DATA_HOME"/espdesk/backups/*/*.bin 2>/dev/null | wc -l)
+[ "$nb2" -ge "$nb" ] && [ "$nb" -ge 1 ] && ok "resume: the backup store still holds the backup ($nb2)" || nok "store after resume" "$nb -> $nb2"
+T send-keys -t 0 Escape; sleep 0.3; T send-keys -t 0 q
+for i in $(seq 50); do [ -f "$work/exit" ] && break; sleep 0.2; done
+grep -q 'EXIT=0' "$work/exit" 2>/dev/null && ok "q quits with status 0 after the resume" || nok "q quits after resume" "$(cat "$work/exit" "$work/err" 2>/dev/null)"
 echo "1..$n"
 exit $failed
