@@ -260,14 +260,21 @@ do_sync(struct simp *s, uint32_t want_value)
 	int good = 0;
 
 	wr_le32(want + 4, want_value);
-	ser_discard(s->port);
-	slip_decoder_reset(&s->dec);
-	send_cmd(s, 0x08, sync_payload, sizeof sync_payload, 0);
-	for (int i = 0; i < 8; i++) {
-		/* The first reply within esptool's 100 ms (a generous 1 s here: no timing test). */
-		if (read_frame(s, i == 0 ? 1000 : 3000) < 0)
-			break;
-		good += s->flen == 10 && memcmp(s->frame, want, 10) == 0;
+	/* Up to five tries, as esptool's connect does (§5.1): a SYNC sent while the chip is still
+	 * printing its power-on banner is not heard, on a real chip as here. */
+	for (int attempt = 0; attempt < 5 && good != 8; attempt++) {
+		if (attempt > 0)
+			usleep(50000);
+		good = 0;
+		ser_discard(s->port);
+		slip_decoder_reset(&s->dec);
+		send_cmd(s, 0x08, sync_payload, sizeof sync_payload, 0);
+		for (int i = 0; i < 8; i++) {
+			/* The first reply within esptool's 100 ms (a generous 1 s here: no timing test). */
+			if (read_frame(s, i == 0 ? 1000 : 3000) < 0)
+				break;
+			good += s->flen == 10 && memcmp(s->frame, want, 10) == 0;
+		}
 	}
 	return good;
 }
