@@ -1,6 +1,10 @@
-/* Unit tests for src/core: byte queue, escaping, allocation helpers, clock. */
+/* Unit tests for src/core: byte queue, escaping, allocation helpers, clock, atomic files, stop
+ * signals. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +14,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/esc.h"
+#include "core/sig.h"
 #include "core/xmalloc.h"
 #include "tap.h"
 
@@ -169,6 +174,38 @@ test_afile_atomic(void)
 	rmdir(dir);
 }
 
+/* Each stop signal sets the flag and writes its number to the wake-up pipe instead of killing
+ * us; SIGPIPE is ignored (the write to a closed pipe fails with EPIPE). */
+static void
+test_sig_stop(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	int p[2], q[2];
+	unsigned char c;
+
+	T_EQ_INT(pipe(p), 0);
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	sig_catch_stop(p[1]);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		atomic_store(&sig_stop, 0);
+		T_EQ_INT(raise(sigs[i]), 0);
+		T_TRUE(atomic_load(&sig_stop));
+		T_EQ_INT(read(p[0], &c, 1), 1);
+		T_EQ_INT(c, sigs[i]);
+	}
+	T_EQ_INT(pipe(q), 0);
+	close(q[0]);
+	T_EQ_INT(write(q[1], "x", 1), -1);
+	T_EQ_INT(errno, EPIPE);
+	close(q[1]);
+	sig_catch_stop(-1);
+	atomic_store(&sig_stop, 0);
+	T_EQ_INT(raise(SIGINT), 0);
+	T_TRUE(atomic_load(&sig_stop));
+	close(p[0]);
+	close(p[1]);
+}
+
 int
 main(void)
 {
@@ -181,5 +218,6 @@ main(void)
 	T_RUN(test_clock_monotonic);
 	T_RUN(test_le_helpers);
 	T_RUN(test_afile_atomic);
+	T_RUN(test_sig_stop);
 	return t_done();
 }

@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/sig.h"
 #include "serial/ser.h"
 
 extern const struct cli_cmd cli_cmd_monitor;
@@ -32,15 +32,6 @@ enum { OPT_TIMESTAMPS = 0x2100, OPT_LOG, OPT_NO_FOLLOW, OPT_SHOW_GARBAGE, OPT_AP
 /* Switches without one readable line in between before following gives up. */
 #define MONITOR_MAX_SWITCHES 4
 
-static volatile sig_atomic_t monitor_stop;
-
-static void
-monitor_on_signal(int sig)
-{
-	(void)sig;
-	monitor_stop = 1;
-}
-
 struct monitor {
 	struct bootlog dec;
 	struct bootlog_diag diag;
@@ -48,6 +39,7 @@ struct monitor {
 	FILE *log;
 	int timestamps, follow, show_garbage;
 	int baud, want_baud, switches;
+	int done;                    /* --max-lines reached */
 	size_t dropped;       /* bytes read at the old baud once a switch was decided */
 	unsigned long long lines, max_lines;
 };
@@ -72,7 +64,9 @@ monitor_emit(struct monitor *m)
 	if (buf_len(&m->out) == 0)
 		return;
 	fwrite(buf_head(&m->out), 1, buf_len(&m->out), stdout);
-	fflush(stdout);
+	/* Stdout closed (`espdesk monitor | head`): SIGPIPE is ignored (sig.h), so stop here. */
+	if (fflush(stdout) != 0)
+		m->done = 1;
 	if (m->log != NULL) {
 		fwrite(buf_head(&m->out), 1, buf_len(&m->out), m->log);
 		fflush(m->log);
@@ -117,7 +111,7 @@ monitor_cb(void *arg, const struct bootlog_event *ev)
 	monitor_emit(m);
 	m->lines++;
 	if (m->max_lines && m->lines >= m->max_lines)
-		monitor_stop = 1;
+		m->done = 1;
 }
 
 /* Switches the port to m->want_baud; what was read at the old baud is dropped. */
@@ -155,7 +149,7 @@ monitor_loop(struct monitor *m, struct ser *s, const char *port, double duration
 	int64_t last_rx = clock_now_ms(), start = last_rx;
 	int n;
 
-	while (!monitor_stop) {
+	while (!m->done && !atomic_load(&sig_stop)) {
 		if (duration > 0 && (double)(clock_now_ms() - start) >= duration * 1000.0)
 			break;
 		n = ser_read(s, rx, sizeof rx, 50);
@@ -195,7 +189,6 @@ monitor_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct cli_cmd *cmd = &cli_cmd_monitor;
-	struct sigaction sa;
 	struct monitor *m;
 	struct ser *s = NULL;
 	const char *log_path = NULL;
@@ -278,12 +271,7 @@ monitor_run(int argc, char **argv)
 	}
 	atexit(ser_restore_all);
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = monitor_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	sig_catch_stop(-1);
 
 	bootlog_diag_init(&m->diag);
 	bootlog_init(&m->dec, monitor_cb, m);

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/sig.h"
 #include "core/xmalloc.h"
 #include "backup/backup.h"
 #include "core/afile.h"
@@ -80,15 +80,6 @@ struct fl_ctx {
 	int bar_open;
 	int64_t last_draw;
 };
-
-static atomic_bool fl_cancel;
-
-static void
-fl_on_signal(int sig)
-{
-	(void)sig;
-	atomic_store(&fl_cancel, 1);
-}
 
 /* Prints s as a JSON string. */
 static void
@@ -319,23 +310,11 @@ fl_parse(struct fl_ctx *c, const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "no port: give -p PORT (a USB adapter such as "
 		    "/dev/ttyUSB0, or the pty espdesk-sim printed), or set ESPDESK_PORT");
 	c->o.baud = cli_common.baud;
-	c->o.cancel = &fl_cancel;
+	c->o.cancel = &sig_stop;
 	c->o.cb = fl_event;
 	c->o.cb_arg = c;
 	c->tty = isatty(2);
 	return -1;
-}
-
-static void
-fl_catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = fl_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 }
 
 static void
@@ -373,7 +352,7 @@ fl_open(struct fl_ctx *c, struct flasher **f)
 	char *cause = NULL;
 	int rc;
 
-	fl_catch_signals();
+	sig_catch_stop(-1);
 	if (!cli_common.json && c->o.before == FLASHER_BEFORE_MANUAL)
 		fprintf(stderr, "Connecting to %s: hold GPIO0 low (the button) while you power the "
 		    "board; Ctrl-C to give up\n", c->o.port);

@@ -8,13 +8,13 @@
 
 #include "flow/flow.h"
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/sig.h"
 
 enum {
 	OPT_YES = 0x2100, OPT_NO_BACKUP, OPT_OTHER_UNIT, OPT_RELAYOUT, OPT_MANUAL, OPT_WATCH,
@@ -68,31 +68,6 @@ const struct cli_cmd cli_cmd_flow = {
 
 
 
-/* Ctrl-C (or a closed SSH session's SIGHUP) stops the running step within 100 ms; the engine
- * then records where it stopped and returns the chip to its ROM loader. */
-static atomic_bool flow_cli_cancel;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	atomic_store(&flow_cli_cancel, true);
-}
-
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 static int
 parse(const struct cli_cmd *cmd, int argc, char **argv, struct flow_opts *o)
 {
@@ -111,7 +86,7 @@ parse(const struct cli_cmd *cmd, int argc, char **argv, struct flow_opts *o)
 
 	memset(o, 0, sizeof *o);
 	o->out = stdout;
-	o->cancel = &flow_cli_cancel;
+	o->cancel = &sig_stop;
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		int r;
 
@@ -175,7 +150,7 @@ start(const struct cli_cmd *cmd, int argc, char **argv, const char *flow, int na
 		o.file = argv[optind];
 	if (strcmp(flow, "restore") == 0)
 		o.backup = optind < argc ? argv[optind] : "";
-	catch_signals();
+	sig_catch_stop(-1);
 	r = flow_start(&o, &cause);
 	return finish(cmd->name, r, cause);
 }
@@ -229,7 +204,7 @@ flow_cli_flow(int argc, char **argv)
 		return finish("flow", r, cause);
 	}
 	if (strcmp(what, "resume") == 0) {
-		catch_signals();
+		sig_catch_stop(-1);
 		r = flow_resume(&o, &cause);
 		return finish("flow", r, cause);
 	}
