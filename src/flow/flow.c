@@ -87,10 +87,20 @@ flow_ask(struct flow_ctx *c, const char *question, int risky, int flag_given, co
 		    risky ? " (--yes does not answer this one)" : "");
 		return 0;
 	}
-	fprintf(c->o.out, "%s [y/N] ", question);
+	/* A risky answer is typed out, as in the TUI: a stray "y" must not cost the only backup. */
+	fprintf(c->o.out, risky ? "%s Type yes to go on: " : "%s [y/N] ", question);
 	fflush(c->o.out);
-	if (fgets(line, sizeof line, stdin) == NULL)
+	if (fgets(line, sizeof line, stdin) == NULL) {
+		fputc('\n', c->o.out);
 		return 0;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	if (risky) {
+		if (strcmp(line, "yes") == 0)
+			return 1;
+		flow_say(c, "  not confirmed (only a typed \"yes\" is)");
+		return 0;
+	}
 	return line[0] == 'y' || line[0] == 'Y';
 }
 

@@ -1,0 +1,143 @@
+#!/bin/bash
+# test_flow_tty.sh: the guided flows' questions on a real terminal (issue 9: "interactive on a
+# terminal"). espdesk runs in tmux against espdesk-sim; the test answers at the prompt like a
+# person. A risky question (one that could lose the only backup: restoring another unit's dump)
+# takes only a typed "yes"; an ordinary one (relaying a 1 MB dump out for a 4 MB chip) takes y;
+# Enter, "n", a lone "y" to a risky question and Ctrl-C all refuse, and a refusal writes nothing.
+# Expected flash contents come from the simulator's own files. Prints TAP.
+set -u
+B=${ESPDESK_BUILDDIR:-.}
+ESPDESK=$B/espdesk
+SIM=${ESPDESK_SIM:-$B/espdesk-sim}
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; }
+skip_all() { echo "ok 1 - flows on a terminal # SKIP $1"; echo "1..1"; exit 0; }
+
+[ -x "$SIM" ] && [ -x "$ESPDESK" ] || skip_all "espdesk or espdesk-sim is not built"
+command -v tmux >/dev/null || skip_all "tmux is not installed (apt-get install tmux)"
+command -v socat >/dev/null || skip_all "socat is not installed"
+
+T=$(mktemp -d /tmp/flowtty-XXXXXX)
+export ESPDESK_DATA_HOME=$T/data
+SOCK=flowtty$$
+SIMPID=
+tm() { tmux -L "$SOCK" "$@"; }
+cleanup() {
+	tm kill-server 2>/dev/null
+	[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null
+	wait 2>/dev/null
+	chmod -R u+w "$T"; rm -rf "$T"
+}
+trap cleanup EXIT
+
+sim_start() {
+	local flash=$1 size=$2; shift 2
+	[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null && wait "$SIMPID" 2>/dev/null
+	rm -f "$T/port" "$T/ctl"
+	"$SIM" --flash "$flash" --flash-size "$size" --speed fast --download --link "$T/dev" \
+		--control "$T/ctl" "$@" >"$T/port" 2>"$T/sim.err" &
+	SIMPID=$!
+	for _ in $(seq 50); do [ -s "$T/port" ] && [ -S "$T/ctl" ] && break; sleep 0.1; done
+}
+ctl() { printf '%s\n' "$1" | socat - "UNIX-CONNECT:$T/ctl" 2>/dev/null; }
+dl() { ctl "gpio0 down" >/dev/null; ctl "power cycle" >/dev/null; }
+
+# run ARGS...: starts espdesk ARGS in a fresh 100x30 tmux terminal; its exit code lands in $T/rc.
+run() {
+	local q
+	tm kill-server 2>/dev/null
+	rm -f "$T/rc"
+	q=$(printf '%q ' "$ESPDESK" "$@")
+	tm new-session -d -x 100 -y 30 \
+		"env ESPDESK_DATA_HOME='$ESPDESK_DATA_HOME' $q; echo \$? >'$T/rc'; sleep 600"
+}
+screen() { tm capture-pane -p -J -S -200 -t 0 2>/dev/null; }
+# wait_for REGEX SECONDS: until the terminal shows REGEX.
+wait_for() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		screen | grep -Eq -- "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# wait_rc SECONDS: until espdesk exited; prints its code.
+wait_rc() {
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		[ -s "$T/rc" ] && { cat "$T/rc"; return 0; }
+		sleep 0.1
+	done
+	echo timeout
+}
+check() { if eval "$2"; then ok "$1"; else notok "$1"; screen | tail -12 | sed 's/^/#   /'; fi; }
+
+"$SIM" make-firmware "$T/stock.bin" --family stock --flash-size 1MB >/dev/null
+head -c 1048576 /dev/zero | tr '\0' '\377' >"$T/ff1m"
+head -c 4194304 /dev/zero | tr '\0' '\377' >"$T/ff4m"
+
+# A verified backup of unit A (not interactive: --yes; stdin is not a terminal here).
+cp "$T/stock.bin" "$T/a.bin"
+sim_start "$T/a.bin" 1MB --chip esp8285 --mac 18:fe:34:00:00:0a
+timeout 120 "$ESPDESK" backup -p "$T/dev" --yes </dev/null >"$T/out" 2>&1
+ID=$("$ESPDESK" backups | awk 'NR==2 {print $1}')
+check "a backup of unit A to restore elsewhere" "[ -n '$ID' ] && cmp -s \"\$(ls \"$ESPDESK_DATA_HOME\"/espdesk/backups/*/*.bin | head -1)\" '$T/stock.bin'"
+
+# Unit B, blank: restoring A's dump on it asks the risky question.
+cp "$T/ff1m" "$T/b.bin"
+sim_start "$T/b.bin" 1MB --chip esp8285 --mac 18:fe:34:00:00:0b
+Q="Restore another unit's backup\\? Type yes to go on:"
+
+# answer ANSWER-KEYS...: runs the restore, waits for the question, types the keys.
+answer() {
+	ctl "gpio0 down" >/dev/null; ctl "power cycle" >/dev/null
+	"$ESPDESK" flow abort >/dev/null 2>&1
+	run restore -p "$T/dev" --no-watch "$ID"
+	if ! wait_for "$Q" 60; then
+		notok "the restore asks before restoring another unit's dump"
+		screen | tail -12 | sed 's/^/#   /'
+		return 1
+	fi
+	tm send-keys -t 0 "$@"
+}
+
+answer Enter && rc=$(wait_rc 30)
+check "another unit's dump, Enter: refused (exit 1), says how to restore it anyway" "[ '$rc' = 1 ] && screen | grep -q -- '--other-unit'"
+check "another unit's dump, Enter: the flash is untouched" "cmp -s '$T/b.bin' '$T/ff1m'"
+
+answer n Enter && rc=$(wait_rc 30)
+check "another unit's dump, 'n': refused, nothing written" "[ '$rc' = 1 ] && cmp -s '$T/b.bin' '$T/ff1m'"
+
+answer y Enter && rc=$(wait_rc 30)
+check "another unit's dump, a lone 'y': not enough for a risky question, nothing written" "[ '$rc' = 1 ] && screen | grep -q 'only a typed' && cmp -s '$T/b.bin' '$T/ff1m'"
+
+answer C-c && rc=$(wait_rc 10)
+check "another unit's dump, Ctrl-C at the question: stops (exit 1), nothing written" "[ '$rc' = 1 ] && cmp -s '$T/b.bin' '$T/ff1m'"
+"$ESPDESK" flow status >"$T/out" 2>&1
+check "after Ctrl-C the journal says where the flow stopped" "grep -q 'restore' '$T/out'"
+
+answer y e s Enter && rc=$(wait_rc 120)
+[ -n "${FLOWTTY_SHOW:-}" ] && screen
+check "another unit's dump, typed 'yes': restored, the flash is A's dump" "[ '$rc' = 0 ] && cmp -s '$T/b.bin' '$T/stock.bin'"
+check "another unit's dump: the question explained the eWeLink identity first" "screen | grep -q 'eWeLink'"
+
+# A 4 MB chip: the 1 MB dump needs the relayout, an ordinary question (y is enough). The risky
+# one is answered by its flag here.
+cp "$T/ff4m" "$T/c.bin"
+sim_start "$T/c.bin" 4MB --chip esp8266 --flash-id 0xEF4016 --mac 18:fe:34:00:00:0c
+"$ESPDESK" flow abort >/dev/null 2>&1
+R="Relay the backup out for this chip\\? \\[y/N\\]"
+run restore -p "$T/dev" --no-watch --other-unit "$ID"
+if wait_for "$R" 60; then ok "1 MB dump on a 4 MB chip: asks whether to relay it out"; else notok "relayout question"; fi
+tm send-keys -t 0 n Enter; rc=$(wait_rc 30)
+check "relayout, 'n': refused, says --relayout, nothing written" "[ '$rc' = 1 ] && screen | grep -q -- '--relayout' && cmp -s '$T/c.bin' '$T/ff4m'"
+dl; "$ESPDESK" flow abort >/dev/null 2>&1
+run restore -p "$T/dev" --no-watch --other-unit "$ID"
+wait_for "$R" 60 && tm send-keys -t 0 y Enter
+rc=$(wait_rc 120)
+check "relayout, 'y': restored relaid, the first 1 MB - 16 KB equal the dump" "[ '$rc' = 0 ] && cmp -s -i 4 -n 1032188 '$T/c.bin' '$T/stock.bin'"
+check "the stored backup is unchanged after all of it" "\"$ESPDESK\" backups verify >/dev/null"
+
+[ -n "${FLOWTTY_SHOW:-}" ] && screen
+echo "1..$n"
