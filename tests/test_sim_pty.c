@@ -26,13 +26,11 @@
 #include "core/clock.h"
 #include "rom/slip.h"
 #include "serial/ser.h"
+#include "sim_harness.h"
 #include "tap.h"
 
-#define MB (1u << 20)
-
 struct simp {
-	pid_t pid;
-	char dir[64], flash[96], ctl[96], link[96], where[128];
+	struct sim sim;
 	struct ser *port;
 	struct slip_decoder dec;
 	uint8_t frame[0x2000];
@@ -40,69 +38,24 @@ struct simp {
 	int have_frame;
 };
 
-static const char *
-sim_bin(void)
-{
-	static char path[4096];
-
-	snprintf(path, sizeof path, "%s/espdesk-sim", ESPDESK_BUILDDIR);
-	return path;
-}
-
 static int
-sim_start(struct simp *s, const char *const *extra)
+simp_start(struct simp *s, const char *const *extra)
 {
-	const char *argv[40];
-	int pfd[2], n = 0;
-	size_t got = 0;
-	int64_t end;
+	const char *args[32];
+	int n = 0;
 
 	memset(s, 0, sizeof *s);
-	snprintf(s->dir, sizeof s->dir, "/tmp/simpty-XXXXXX");
-	if (mkdtemp(s->dir) == NULL)
+	slip_decoder_init(&s->dec, sizeof s->frame);
+	if (sim_prepare(&s->sim, "/tmp/simpty-XXXXXX") < 0)
 		return -1;
-	snprintf(s->flash, sizeof s->flash, "%s/flash.bin", s->dir);
-	snprintf(s->ctl, sizeof s->ctl, "%s/ctl", s->dir);
-	snprintf(s->link, sizeof s->link, "%s/tty", s->dir);
-	argv[n++] = sim_bin();
-	argv[n++] = "--flash"; argv[n++] = s->flash;
-	argv[n++] = "--control"; argv[n++] = s->ctl;
-	argv[n++] = "--link"; argv[n++] = s->link;
-	argv[n++] = "--speed"; argv[n++] = "fast";
-	argv[n++] = "--seed"; argv[n++] = "3";
-	for (int i = 0; extra != NULL && extra[i] != NULL && n < 38; i++)
-		argv[n++] = extra[i];
-	argv[n] = NULL;
-	if (pipe(pfd) < 0)
-		return -1;
-	s->pid = fork();
-	if (s->pid == 0) {
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		close(pfd[1]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(pfd[1]);
+	args[n++] = "--speed"; args[n++] = "fast";
+	args[n++] = "--seed"; args[n++] = "3";
+	for (int i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
+		args[n++] = extra[i];
+	args[n] = NULL;
 	/* It prints its address first thing (well under a second; the deadline here is generous
 	 * because sanitizer builds on a loaded machine are slow, and this is no timing test). */
-	end = clock_now_ms() + 10000;
-	while (got < sizeof s->where - 1 && clock_left_ms(end) > 0) {
-		struct pollfd p = { pfd[0], POLLIN, 0 };
-
-		if (poll(&p, 1, (int)clock_left_ms(end)) <= 0 || read(pfd[0], s->where + got, 1) != 1 ||
-		    s->where[got] == '\n')
-			break;
-		got++;
-	}
-	s->where[got] = '\0';
-	close(pfd[0]);
-	slip_decoder_init(&s->dec, sizeof s->frame);
-	if (got == 0) {
-		printf("# espdesk-sim printed nothing\n");
-		return -1;
-	}
-	return 0;
+	return sim_spawn(&s->sim, args, 10000);
 }
 
 static int
@@ -119,50 +72,12 @@ sim_open(struct simp *s, const char *path, int baud)
 }
 
 static void
-sim_stop(struct simp *s)
+simp_stop(struct simp *s)
 {
-	char cmd[160];
-
 	ser_close(s->port);
 	s->port = NULL;
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
-	}
+	sim_stop(&s->sim);
 	slip_decoder_free(&s->dec);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", s->dir);
-}
-
-static const char *
-sim_ctl(struct simp *s, const char *cmd)
-{
-	static char reply[1024];
-	struct sockaddr_un a;
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	size_t got = 0;
-
-	reply[0] = '\0';
-	memset(&a, 0, sizeof a);
-	a.sun_family = AF_UNIX;
-	memcpy(a.sun_path, s->ctl, strlen(s->ctl) + 1);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-	    write(fd, cmd, strlen(cmd)) < 0 || write(fd, "\n", 1) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return reply;
-	}
-	while (got < sizeof reply - 1) {
-		struct pollfd p = { fd, POLLIN, 0 };
-
-		if (poll(&p, 1, 3000) <= 0 || read(fd, reply + got, 1) != 1 || reply[got] == '\n')
-			break;
-		got++;
-	}
-	reply[got] = '\0';
-	close(fd);
-	return reply;
 }
 
 static void
@@ -311,7 +226,7 @@ static uint8_t *
 map_flash(struct simp *s, size_t *size)
 {
 	struct stat st;
-	int fd = open(s->flash, O_RDONLY);
+	int fd = open(s->sim.flash, O_RDONLY);
 	uint8_t *m;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
@@ -343,15 +258,15 @@ test_sync_and_identity(void)
 
 	if (skip_if_missing(__func__))
 		return;
-	if (sim_start(&s, ex) != 0) {
+	if (simp_start(&s, ex) != 0) {
 		T_TRUE(!"espdesk-sim started");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
-	T_EQ_STR(s.where, s.where[0] == '/' ? s.where : "/dev/pts/N");
-	if (sim_open(&s, s.link, 115200) != 0) {
+	T_EQ_STR(s.sim.pty, s.sim.pty[0] == '/' ? s.sim.pty : "/dev/pts/N");
+	if (sim_open(&s, s.sim.link, 115200) != 0) {
 		T_TRUE(!"port opened");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
 	T_EQ_INT(do_sync(&s, 0x20120707), 8);
@@ -388,7 +303,7 @@ test_sync_and_identity(void)
 	/* MAC through the eFuses (default 18:fe:34:a1:b2:c3, §8.3). */
 	T_EQ_HEX(read_reg(&s, 0x3FF00054) & 0xFFFFFF, 0x00A1B2);
 	T_EQ_HEX(read_reg(&s, 0x3FF00050) >> 24, 0xC3);
-	sim_stop(&s);
+	simp_stop(&s);
 }
 
 static void
@@ -402,14 +317,14 @@ test_rom_flash_write(void)
 
 	if (skip_if_missing(__func__))
 		return;
-	if (sim_start(&s, ex) != 0) {
+	if (simp_start(&s, ex) != 0) {
 		T_TRUE(!"espdesk-sim started");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
-	if (sim_open(&s, s.where, 115200) != 0) {
+	if (sim_open(&s, s.sim.pty, 115200) != 0) {
 		T_TRUE(!"port opened");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
 	T_EQ_INT(do_sync(&s, 0x20120707), 8);
@@ -447,7 +362,7 @@ test_rom_flash_write(void)
 		T_EQ_HEX(m[0x23000 + 8292], 0xFF);
 		munmap(m, size);
 	}
-	sim_stop(&s);
+	simp_stop(&s);
 }
 
 /* Uploads a pretend stub as esptool v4.6.2 does (§4.4) and waits for OHAI. */
@@ -495,14 +410,14 @@ test_stub(void)
 
 	if (skip_if_missing(__func__))
 		return;
-	if (sim_start(&s, ex) != 0) {
+	if (simp_start(&s, ex) != 0) {
 		T_TRUE(!"espdesk-sim started");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
-	if (sim_open(&s, s.where, 115200) != 0) {
+	if (sim_open(&s, s.sim.pty, 115200) != 0) {
 		T_TRUE(!"port opened");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
 	T_EQ_INT(do_sync(&s, 0x20120707), 8);
@@ -517,7 +432,7 @@ test_stub(void)
 	usleep(50000);
 	T_EQ_INT(ser_set_baud(s.port, 460800), RC_OK);
 	T_EQ_INT(do_sync(&s, 0), 8);
-	T_CONTAINS(sim_ctl(&s, "status"), "baud=460800");
+	T_CONTAINS(sim_ctl(&s.sim, "status"), "baud=460800");
 	/* SPI_SET_PARAMS as esptool sends it (§4.5). */
 	wr_le32(p, 0); wr_le32(p + 4, MB); wr_le32(p + 8, 0x10000); wr_le32(p + 12, 0x1000);
 	wr_le32(p + 16, 0x100); wr_le32(p + 20, 0xFFFF);
@@ -638,10 +553,10 @@ test_stub(void)
 	T_EQ_INT(st, 0);
 	usleep(100000);
 	T_EQ_INT(do_sync(&s, 0x20120707), 8);
-	T_CONTAINS(sim_ctl(&s, "status"), "mode=download");
+	T_CONTAINS(sim_ctl(&s.sim, "status"), "mode=download");
 	if (m != NULL)
 		munmap(m, size);
-	sim_stop(&s);
+	simp_stop(&s);
 }
 
 static void
@@ -655,22 +570,22 @@ test_control_and_boot_text(void)
 
 	if (skip_if_missing(__func__))
 		return;
-	if (sim_start(&s, ex) != 0) {
+	if (simp_start(&s, ex) != 0) {
 		T_TRUE(!"espdesk-sim started");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
 	/* The host listens at 74880 (a custom rate: TCSETS2) and reads the ROM banner verbatim. */
-	if (sim_open(&s, s.link, 74880) != 0) {
+	if (sim_open(&s, s.sim.link, 74880) != 0) {
 		T_TRUE(!"port opened");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
-	T_CONTAINS(sim_ctl(&s, "gpio0 down"), "ok");
+	T_CONTAINS(sim_ctl(&s.sim, "gpio0 down"), "ok");
 	/* Whatever the power-on boot printed before the host set 74880 is gone. */
 	usleep(100000);
 	ser_discard(s.port);
-	T_CONTAINS(sim_ctl(&s, "reset"), "ok reset");
+	T_CONTAINS(sim_ctl(&s.sim, "reset"), "ok reset");
 	end = clock_now_ms() + 2000;
 	while (n < (int)sizeof text - 1 && clock_left_ms(end) > 0) {
 		int r = ser_read(s.port, text + n, (size_t)(sizeof text - 1 - (size_t)n), 100);
@@ -688,17 +603,17 @@ test_control_and_boot_text(void)
 	text[n] = '\0';
 	/* bootlog.md §1-§3: an EN reset with GPIO0 low. */
 	T_CONTAINS(text, "ets Jan  8 2013,rst cause:2, boot mode:(1,");
-	T_CONTAINS(sim_ctl(&s, "status"), "mode=download");
-	T_CONTAINS(sim_ctl(&s, "status"), "host_baud=74880");
-	T_CONTAINS(sim_ctl(&s, "strap gpio15 high"), "ok");
-	T_CONTAINS(sim_ctl(&s, "power cycle"), "ok");
+	T_CONTAINS(sim_ctl(&s.sim, "status"), "mode=download");
+	T_CONTAINS(sim_ctl(&s.sim, "status"), "host_baud=74880");
+	T_CONTAINS(sim_ctl(&s.sim, "strap gpio15 high"), "ok");
+	T_CONTAINS(sim_ctl(&s.sim, "power cycle"), "ok");
 	usleep(100000);
-	T_CONTAINS(sim_ctl(&s, "status"), "boot_mode=5");
-	T_CONTAINS(sim_ctl(&s, "status"), "rst_cause=1");
-	T_CONTAINS(sim_ctl(&s, "frobnicate"), "error");
-	T_CONTAINS(sim_ctl(&s, "scenario exception"), "ok scenario exception");
+	T_CONTAINS(sim_ctl(&s.sim, "status"), "boot_mode=5");
+	T_CONTAINS(sim_ctl(&s.sim, "status"), "rst_cause=1");
+	T_CONTAINS(sim_ctl(&s.sim, "frobnicate"), "error");
+	T_CONTAINS(sim_ctl(&s.sim, "scenario exception"), "ok scenario exception");
 	/* unplug closes the pty; plug brings it back at the same --link path. */
-	T_CONTAINS(sim_ctl(&s, "unplug"), "ok");
+	T_CONTAINS(sim_ctl(&s.sim, "unplug"), "ok");
 	{
 		uint8_t c;
 		int r = ser_read(s.port, &c, 1, 1000);
@@ -707,19 +622,19 @@ test_control_and_boot_text(void)
 	}
 	ser_close(s.port);
 	s.port = NULL;
-	T_CONTAINS(sim_ctl(&s, "status"), "plugged=no");
-	T_CONTAINS(sim_ctl(&s, "plug"), "ok");
-	T_CONTAINS(sim_ctl(&s, "strap gpio15 low"), "ok");
-	T_CONTAINS(sim_ctl(&s, "gpio0 down"), "ok");
-	T_CONTAINS(sim_ctl(&s, "reset"), "ok");
+	T_CONTAINS(sim_ctl(&s.sim, "status"), "plugged=no");
+	T_CONTAINS(sim_ctl(&s.sim, "plug"), "ok");
+	T_CONTAINS(sim_ctl(&s.sim, "strap gpio15 low"), "ok");
+	T_CONTAINS(sim_ctl(&s.sim, "gpio0 down"), "ok");
+	T_CONTAINS(sim_ctl(&s.sim, "reset"), "ok");
 	usleep(50000);
-	if (sim_open(&s, s.link, 115200) != 0) {
+	if (sim_open(&s, s.sim.link, 115200) != 0) {
 		T_TRUE(!"port opened");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
 	T_EQ_INT(do_sync(&s, 0x20120707), 8);
-	sim_stop(&s);
+	simp_stop(&s);
 }
 
 static void
@@ -735,14 +650,14 @@ test_faults(void)
 	if (skip_if_missing(__func__))
 		return;
 	/* cut-after: the 46-byte SYNC and 96 bytes of replies, then READ_REGs until the cable goes. */
-	if (sim_start(&s, cut) != 0) {
+	if (simp_start(&s, cut) != 0) {
 		T_TRUE(!"espdesk-sim started");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
-	if (sim_open(&s, s.where, 115200) != 0) {
+	if (sim_open(&s, s.sim.pty, 115200) != 0) {
 		T_TRUE(!"port opened");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
 	T_EQ_INT(do_sync(&s, 0x20120707), 8);
@@ -751,28 +666,28 @@ test_faults(void)
 	for (int i = 0; i < 20 && (r = ser_read(s.port, &c, 1, 100)) >= 0; i++)
 		;
 	T_EQ_INT(r, RC_ERR_GONE);
-	T_CONTAINS(sim_ctl(&s, "status"), "powered=no");
-	T_CONTAINS(sim_ctl(&s, "status"), "plugged=no");
-	sim_stop(&s);
+	T_CONTAINS(sim_ctl(&s.sim, "status"), "powered=no");
+	T_CONTAINS(sim_ctl(&s.sim, "status"), "plugged=no");
+	simp_stop(&s);
 	/* drop=1: nothing gets through. */
-	if (sim_start(&s, drop) != 0) {
+	if (simp_start(&s, drop) != 0) {
 		T_TRUE(!"espdesk-sim started");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
-	if (sim_open(&s, s.where, 115200) != 0) {
+	if (sim_open(&s, s.sim.pty, 115200) != 0) {
 		T_TRUE(!"port opened");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
 	T_EQ_INT(do_sync(&s, 0x20120707), 0);
-	sim_stop(&s);
+	simp_stop(&s);
 	/* A bad list: exit 2 with a message, before printing anything. */
-	T_EQ_INT(sim_start(&s, bad), -1);
-	waitpid(s.pid, &status, 0);
-	s.pid = 0;
+	T_EQ_INT(simp_start(&s, bad), -1);
+	waitpid(s.sim.pid, &status, 0);
+	s.sim.pid = 0;
 	T_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2);
-	sim_stop(&s);
+	simp_stop(&s);
 }
 
 static void
@@ -786,21 +701,21 @@ test_rfc2217_autoreset(void)
 	if (skip_if_missing(__func__))
 		return;
 	snprintf(port, sizeof port, "%d", 20000 + (int)(getpid() % 20000));
-	if (sim_start(&s, ex) != 0) {
+	if (simp_start(&s, ex) != 0) {
 		T_TRUE(!"espdesk-sim started");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
 	snprintf(url, sizeof url, "rfc2217://127.0.0.1:%s", port);
-	T_EQ_STR(s.where, url);
+	T_EQ_STR(s.sim.pty, url);
 	if (sim_open(&s, url, 115200) != 0) {
 		T_TRUE(!"port opened");
-		sim_stop(&s);
+		simp_stop(&s);
 		return;
 	}
 	/* Not in download mode: it booted from (blank) flash. */
 	usleep(50000);
-	T_TRUE(strstr(sim_ctl(&s, "status"), "mode=download") == NULL);
+	T_TRUE(strstr(sim_ctl(&s.sim, "status"), "mode=download") == NULL);
 	/* esptool's ClassicReset (§11.1) over SET-CONTROL: DTR=0 RTS=1, 100 ms, DTR=1, RTS=0,
 	 * 50 ms, DTR=0. */
 	ser_set_dtr(s.port, 0);
@@ -811,8 +726,8 @@ test_rfc2217_autoreset(void)
 	usleep(50000);
 	ser_set_dtr(s.port, 0);
 	usleep(50000);
-	T_CONTAINS(sim_ctl(&s, "status"), "mode=download");
-	T_CONTAINS(sim_ctl(&s, "status"), "rst_cause=2");
+	T_CONTAINS(sim_ctl(&s.sim, "status"), "mode=download");
+	T_CONTAINS(sim_ctl(&s.sim, "status"), "rst_cause=2");
 	T_EQ_INT(do_sync(&s, 0x20120707), 8);
 	/* 0xFF in data crosses the Telnet layer escaped: MEM_DATA with 0xFF bytes checks out. */
 	{
@@ -833,8 +748,8 @@ test_rfc2217_autoreset(void)
 	usleep(100000);
 	ser_set_rts(s.port, 0);
 	usleep(50000);
-	T_TRUE(strstr(sim_ctl(&s, "status"), "mode=download") == NULL);
-	sim_stop(&s);
+	T_TRUE(strstr(sim_ctl(&s.sim, "status"), "mode=download") == NULL);
+	simp_stop(&s);
 }
 
 int
