@@ -732,40 +732,55 @@ struct wf_file {
 	size_t len;
 };
 
-/* Loads FILE; prints the failure itself. */
-static int
-load_file(struct fl_ctx *c, struct wf_file *w)
+static void
+wf_free(struct wf_file *files, size_t n)
 {
-	FILE *fp = fopen(w->path, "rb");
-	struct stat st;
+	for (size_t i = 0; i < n && files != NULL; i++)
+		free(files[i].data);
+	free(files);
+}
 
-	if (fp == NULL || fstat(fileno(fp), &st) != 0) {
-		fl_fail(c, "cannot open %s: %s", w->path, strerror(errno));
-		if (fp)
-			fclose(fp);
-		return -1;
+/* Parses the OFFSET FILE pairs after the options and loads every file (nothing that can be checked
+ * without the chip is left for later). Returns the files (*n of them; free with wf_free()), or
+ * NULL with the exit code in *r (the failure printed). */
+static struct wf_file *
+wf_load(struct fl_ctx *c, const struct cli_cmd *cmd, int argc, char **argv, size_t *n, int *r)
+{
+	struct wf_file *files;
+	char *cause = NULL;
+	size_t i;
+
+	if (argc - optind < 2 || (argc - optind) % 2 != 0) {
+		*r = cli_usage_error(cmd, "needs OFFSET FILE pairs");
+		return NULL;
 	}
-	if (st.st_size == 0) {
-		fclose(fp);
-		fl_fail(c, "%s is empty: there is nothing to write at 0x%x; check the file name",
-		    w->path, w->off);
-		return -1;
+	*n = (size_t)(argc - optind) / 2;
+	files = xcalloc(*n, sizeof *files);
+	for (i = 0; i < *n; i++) {
+		struct wf_file *w = &files[i];
+
+		w->path = argv[optind + 2 * i + 1];
+		if (cli_parse_size(argv[optind + 2 * i], &w->off, &cause) < 0) {
+			*r = cli_usage_error(cmd, "OFFSET: %s", cause);
+			break;
+		}
+		/* 16 MB: the largest flash an ESP8266 can address. */
+		if (afile_read(w->path, 16u << 20, &w->data, &w->len, &cause) != RC_OK) {
+			*r = fl_fail(c, "%s; the device was not touched", cause);
+			break;
+		}
+		if (w->len == 0) {
+			*r = fl_fail(c, "%s is empty: there is nothing to write at 0x%x; check the file "
+			    "name", w->path, w->off);
+			break;
+		}
 	}
-	if (st.st_size > 64 << 20) {
-		fclose(fp);
-		fl_fail(c, "%s is %lld bytes, bigger than any ESP8266 flash", w->path,
-		    (long long)st.st_size);
-		return -1;
+	free(cause);
+	if (i < *n) {
+		wf_free(files, *n);
+		return NULL;
 	}
-	w->len = (size_t)st.st_size;
-	w->data = xmalloc(w->len);
-	if (fread(w->data, 1, w->len, fp) != w->len) {
-		fl_fail(c, "cannot read %s: %s", w->path, strerror(errno));
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
-	return 0;
+	return files;
 }
 
 static int fl_write_flash(int argc, char **argv);
@@ -787,24 +802,8 @@ fl_write_flash(int argc, char **argv)
 
 	if ((r = fl_parse(&c, cmd, argc, argv)) >= 0)
 		return r;
-	if (argc - optind < 2 || (argc - optind) % 2 != 0)
-		return cli_usage_error(cmd, "needs OFFSET FILE pairs");
-	nfiles = (size_t)(argc - optind) / 2;
-	files = xcalloc(nfiles, sizeof *files);
-	for (i = 0; i < nfiles; i++) {
-		files[i].path = argv[optind + 2 * i + 1];
-		if (cli_parse_size(argv[optind + 2 * i], &files[i].off, &cause) < 0) {
-			r = cli_usage_error(cmd, "OFFSET: %s", cause);
-			free(cause);
-			goto out;
-		}
-	}
-	/* Everything that can be checked without the chip is checked before touching it. */
-	for (i = 0; i < nfiles; i++)
-		if (load_file(&c, &files[i]) < 0) {
-			r = CLI_EXIT_FAIL;
-			goto out;
-		}
+	if ((files = wf_load(&c, cmd, argc, argv, &nfiles, &r)) == NULL)
+		return r;
 	if (fl_open(&c, &f) < 0) {
 		r = CLI_EXIT_FAIL;
 		goto out;
@@ -869,9 +868,7 @@ fl_write_flash(int argc, char **argv)
 	}
 	r = fl_close(&c, f, CLI_EXIT_OK);
 out:
-	for (i = 0; i < nfiles; i++)
-		free(files[i].data);
-	free(files);
+	wf_free(files, nfiles);
 	return r;
 }
 
@@ -894,25 +891,11 @@ fl_verify_flash(int argc, char **argv)
 
 	if ((r = fl_parse(&c, cmd, argc, argv)) >= 0)
 		return r;
-	if (argc - optind < 2 || (argc - optind) % 2 != 0)
-		return cli_usage_error(cmd, "needs OFFSET FILE pairs");
 	if (c.o.no_stub)
 		return fl_fail(&c, "verify-flash needs the stub: the ESP8266 ROM cannot compute an MD5 "
 		    "(drop --no-stub). Nothing was verified");
-	nfiles = (size_t)(argc - optind) / 2;
-	files = xcalloc(nfiles, sizeof *files);
-	for (i = 0; i < nfiles; i++) {
-		files[i].path = argv[optind + 2 * i + 1];
-		if (cli_parse_size(argv[optind + 2 * i], &files[i].off, &cause) < 0) {
-			r = cli_usage_error(cmd, "OFFSET: %s", cause);
-			free(cause);
-			goto out;
-		}
-		if (load_file(&c, &files[i]) < 0) {
-			r = CLI_EXIT_FAIL;
-			goto out;
-		}
-	}
+	if ((files = wf_load(&c, cmd, argc, argv, &nfiles, &r)) == NULL)
+		return r;
 	if (fl_open(&c, &f) < 0) {
 		r = CLI_EXIT_FAIL;
 		goto out;
@@ -950,9 +933,7 @@ fl_verify_flash(int argc, char **argv)
 		fl_fail(&c, "%d of %zu files differ from the flash", bad, nfiles);
 	r = fl_close(&c, f, bad ? CLI_EXIT_FAIL : CLI_EXIT_OK);
 out:
-	for (i = 0; i < nfiles; i++)
-		free(files[i].data);
-	free(files);
+	wf_free(files, nfiles);
 	return r;
 }
 
