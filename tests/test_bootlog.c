@@ -654,6 +654,9 @@ test_garbage_real_samples(void)
 		bootlog_feed(&b, junk, sizeof junk - 1);
 		T_EQ_INT(rs.r[1].kind, BL_GARBAGE);
 		T_EQ_INT(rs.r[1].baud, 74880);
+		/* Both suggest a change: neither is marked stale. */
+		T_EQ_INT(rs.r[0].flags & BOOTLOG_F_STALE, 0);
+		T_EQ_INT(rs.r[1].flags & BOOTLOG_F_STALE, 0);
 	}
 	/* Application text still read at 74880 after a viewer switched to 115200 (bytes queued
 	 * before the switch): the suggestion is 115200, so the viewer stays. */
@@ -671,6 +674,24 @@ test_garbage_real_samples(void)
 		bootlog_flush(&b);
 		T_EQ_INT(rs.r[0].kind, BL_GARBAGE);
 		T_EQ_INT(rs.r[0].baud, 115200);
+		/* ...and it is marked stale, so no viewer tells the user to go to the baud they are at. */
+		T_TRUE(rs.r[0].flags & BOOTLOG_F_STALE);
+		{
+			struct bootlog_event ev;
+			struct buf line = BUF_INIT;
+
+			memset(&ev, 0, sizeof ev);
+			ev.kind = BL_GARBAGE;
+			ev.baud = 115200;
+			ev.flags = BOOTLOG_F_STALE;
+			ev.text = buf_head(&g);
+			ev.len = buf_len(&g);
+			bootlog_fmt_line(&line, &ev, BOOTLOG_FMT_HIDE_GARBAGE);
+			buf_add_byte(&line, 0);
+			T_CONTAINS((const char *)buf_head(&line), "read before the port was at 115200 baud");
+			T_TRUE(strstr((const char *)buf_head(&line), "another baud") == NULL);
+			buf_free(&line);
+		}
 		buf_free(&g);
 	}
 	/* Ordinary text with one UTF-8 sign is not garbage. */

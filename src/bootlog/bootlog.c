@@ -783,6 +783,8 @@ report(struct bootlog *b, const uint8_t *text, size_t len, uint64_t offset, int 
 		if (g - ll[BL_HYP_TEXT] > GARBAGE_MIN_NATS) {
 			ev.kind = BL_GARBAGE;
 			ev.baud = garbage_baud(b, ll);
+			if (ev.baud == b->read_baud)
+				ev.flags |= BOOTLOG_F_STALE;
 		}
 	}
 	track(b, &ev);

@@ -97,6 +97,8 @@ enum bootlog_kind {
 /* Flags of an event. */
 #define BOOTLOG_F_SPLIT 0x1   /* the line was longer than BOOTLOG_LINE_MAX: more follows */
 #define BOOTLOG_F_CUT 0x2     /* the line was cut short by a ROM banner in the middle of it */
+#define BOOTLOG_F_STALE 0x4   /* BL_GARBAGE read before the port reached the baud it is at now
+                               * (ev->baud is that baud): nothing to change */
 
 /* One line. Borrowed: text is valid only during the callback. */
 struct bootlog_event {

@@ -67,7 +67,9 @@ bootlog_fmt_line(struct buf *out, const struct bootlog_event *ev, int flags)
 	if (flags & BOOTLOG_FMT_LINENO)
 		addf(out, "%5llu  ", (unsigned long long)ev->lineno);
 	if (ev->kind == BL_GARBAGE && (flags & BOOTLOG_FMT_HIDE_GARBAGE))
-		addf(out, "[%zu bytes of text sent at another baud, likely %d]", ev->len, ev->baud);
+		addf(out, (ev->flags & BOOTLOG_F_STALE) ? "[%zu bytes of text read before the port was "
+		    "at %d baud]" : "[%zu bytes of text sent at another baud, likely %d]", ev->len,
+		    ev->baud);
 	else
 		add_escaped(out, ev->text, ev->len);
 	if (ev->flags & BOOTLOG_F_SPLIT)

@@ -320,7 +320,10 @@ bootlog_describe(const struct bootlog_event *ev, char *dst, size_t size)
 	case BL_KIND_COUNT:
 		break;
 	case BL_GARBAGE:
-		DESC("text at another baud, likely %d", ev->baud);
+		if (ev->flags & BOOTLOG_F_STALE)
+			DESC("text read before the port was at %d baud", ev->baud);
+		else
+			DESC("text at another baud, likely %d", ev->baud);
 		break;
 	case BL_ROM_BANNER:
 		if (b >= 0)
