@@ -81,6 +81,40 @@ char *flasher_io_noise_hint(struct flasher *f);
 /* A cause for a transport failure rc during what ("reading 0x10000"), with the next step. */
 char *flasher_io_cause(struct flasher *f, int rc, const char *what);
 
+/*
+ * Commands in flight (flasher_io.c). The stub handles commands strictly in the order they
+ * arrive and answers each one (RUN_USER_CODE aside), so several may be sent back to back and
+ * their answers matched by position. Each entry remembers its opcode, a caller's tag and its
+ * size on the wire; wire is the total the device has been sent but not yet answered (what may
+ * still sit in its receive buffer).
+ */
+#define FLASHER_PIPE_MAX 128
+struct flasher_pipe_ent {
+	uint8_t op;
+	uint8_t kind;          /* the caller's tag */
+	uint32_t idx;          /* the caller's tag */
+	uint32_t wire;         /* bytes on the wire, SLIP included */
+	int tmo_ms;            /* how long its answer may take once the device gets to it */
+	int64_t sent_ms;
+};
+struct flasher_pipe {
+	struct flasher_pipe_ent e[FLASHER_PIPE_MAX];
+	size_t head, n;
+	uint64_t wire;
+	int64_t last_ms;       /* when the last answer arrived */
+};
+void flasher_pipe_init(struct flasher_pipe *p);
+/* Sends pkt (RC_ERR_ARG when the pipe is full). */
+int flasher_pipe_send(struct flasher *f, struct flasher_pipe *p, const void *pkt, size_t len,
+    uint8_t kind, uint32_t idx, int tmo_ms);
+/* Waits for the answer to the oldest entry and takes the entry out into *e. The answer must
+ * be a whole, well-formed frame with the entry's opcode: anything else is RC_ERR_PROTO, since
+ * every later answer would be matched to the wrong command. r->data is valid until the next
+ * io call; a failure status is left to the caller. RC_ERR_TIMEOUT, _GONE, _CANCEL as
+ * flasher_io_frame(). */
+int flasher_pipe_recv(struct flasher *f, struct flasher_pipe *p, struct flasher_pipe_ent *e,
+    struct rom_proto_resp *r);
+
 /* Events (flasher.c). */
 void flasher_emit(struct flasher *f, enum flasher_phase ph, uint64_t done, uint64_t total,
     uint32_t addr, const char *msg);

@@ -165,6 +165,67 @@ flasher_io_cmd(struct flasher *f, uint8_t op, const uint32_t *words, size_t n, i
 	return RC_OK;
 }
 
+void
+flasher_pipe_init(struct flasher_pipe *p)
+{
+	memset(p, 0, sizeof *p);
+	p->last_ms = clock_now_ms();
+}
+
+int
+flasher_pipe_send(struct flasher *f, struct flasher_pipe *p, const void *pkt, size_t len,
+    uint8_t kind, uint32_t idx, int tmo_ms)
+{
+	struct flasher_pipe_ent *e;
+	uint64_t before = f->info.bytes_out;
+	int rc;
+
+	if (p->n == FLASHER_PIPE_MAX || len < ROM_HDR_LEN)
+		return RC_ERR_ARG;
+	if ((rc = flasher_io_send(f, pkt, len)) < 0)
+		return rc;
+	e = &p->e[(p->head + p->n++) % FLASHER_PIPE_MAX];
+	e->op = ((const uint8_t *)pkt)[1];
+	e->kind = kind;
+	e->idx = idx;
+	e->wire = (uint32_t)(f->info.bytes_out - before);
+	e->tmo_ms = tmo_ms;
+	e->sent_ms = clock_now_ms();
+	p->wire += e->wire;
+	return RC_OK;
+}
+
+int
+flasher_pipe_recv(struct flasher *f, struct flasher_pipe *p, struct flasher_pipe_ent *e,
+    struct rom_proto_resp *r)
+{
+	const struct flasher_pipe_ent *old;
+	const uint8_t *d;
+	size_t n;
+	int64_t from;
+	int bad, rc;
+
+	if (p->n == 0)
+		return RC_ERR_ARG;
+	old = &p->e[p->head];
+	/* The device gets to this command once it has answered the one before. */
+	from = old->sent_ms > p->last_ms ? old->sent_ms : p->last_ms;
+	rc = flasher_io_frame(f, (int)(from + old->tmo_ms - clock_now_ms()), &d, &n, &bad);
+	if (rc < 0)
+		return rc;
+	*e = *old;
+	p->head = (p->head + 1) % FLASHER_PIPE_MAX;
+	p->n--;
+	p->wire -= e->wire;
+	p->last_ms = clock_now_ms();
+	if (bad || rom_proto_resp_parse(d, n, r, NULL) != RC_OK || r->op != e->op) {
+		log_debug("flasher: answer %zu bytes%s, expected op 0x%02x: pipeline out of step", n,
+		    bad ? " (broken)" : "", e->op);
+		return RC_ERR_PROTO;
+	}
+	return RC_OK;
+}
+
 /* Register commands are idempotent: a lost or garbled exchange is simply tried again. */
 static int
 io_cmd_retry(struct flasher *f, uint8_t op, const uint32_t *words, size_t n,

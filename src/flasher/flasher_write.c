@@ -23,7 +23,6 @@
 
 #define SECTOR 4096u
 #define RUN_MAX 0x40000u
-#define DEFL_BLOCK ROM_STUB_FLASH_BLOCK
 
 uint8_t *
 flasher_write_prepare(const uint8_t *data, size_t len, uint32_t off,
@@ -51,181 +50,544 @@ dev_fail(struct flasher *f, int rc, char *dc, const char *what, char **cause)
 	return rc;
 }
 
-/* One run through the stub: FLASH_DEFL_BEGIN, then the compressed blocks. */
-static int
-defl_run(struct flasher *f, uint32_t addr, const uint8_t *data, uint32_t n, uint64_t *done,
-    uint64_t total, char **dc)
+/*
+ * The stub write pipeline. One stream of commands goes out and is answered strictly in order
+ * (struct flasher_pipe); what is in it, oldest first:
+ *
+ *   MD5 of every 64 KB region of the image, FENCE        which regions already hold the file?
+ *   MD5 of each 4 KB sector of a region that differs      (16 a region, a few regions ahead)
+ *   BEGIN run 1, DATA 0, DATA 1, ..., MD5 of run 1        a run: up to 256 KB of differing
+ *   BEGIN run 2, DATA 0, ...                              sectors in a row, one zlib stream
+ *   ..., FENCE
+ *
+ * The stub answers a DATA block before it programs it, and handles the next command only after
+ * that, so everything queued behind a block waits in its receive buffer (24 KB on the chip,
+ * stub_hal_lx106.c). The rules that keep this fast and safe:
+ *
+ *  - At most PIPE_BUDGET bytes are sent and not yet answered, which leaves room in that buffer:
+ *    with 8 KB blocks two wait there while a third is programmed, so the flash never waits for
+ *    the host, also behind a 16 ms USB latency timer. A run's BEGIN and first block go out
+ *    while the previous run's last block is still being programmed.
+ *  - Sector MD5s for later regions ride between the blocks; a run is planned only once every
+ *    sector it covers is known to differ and the sector after it is known (or the run is full).
+ *  - An MD5 answer counts only when the next answer has arrived in its place with another
+ *    opcode (a BEGIN, a DATA or a FENCE = READ_REG): an SPI_FLASH_MD5 answer does not say which
+ *    range it is about, so one lost command would shift every later digest onto the wrong
+ *    sector, and a blank sector could look like a match.
+ *  - Anything unexpected (timeout, broken frame, wrong opcode, failure status, a run whose MD5
+ *    differs) aborts the pipeline: resync, forget everything not yet confirmed, ask the MD5 of
+ *    runs that were sent in full once more, and go on from the first sector not yet done.
+ *
+ * So a sector is skipped only on a confirmed matching MD5, and a byte counts as written only
+ * when the MD5 of its whole run matched.
+ */
+#define REGION 0x10000u
+#define SEC_PER_REGION (REGION / SECTOR)
+#define PIPE_BLOCK 0x2000u
+#define PIPE_BUDGET 0x5000u
+#define REGIONS_AHEAD 4      /* regions whose sector MD5s may be in flight at once */
+#define OPEN_RUNS 4
+#define MAX_TRIES 8          /* aborts in a row without progress before giving up */
+
+enum { SEC_UNKNOWN, SEC_NEED, SEC_SKIP, SEC_DONE };
+enum { REG_ASK, REG_ASKED, REG_MATCH, REG_SECTORS, REG_SECTORS_ASKED, REG_KNOWN };
+enum { K_REGION, K_SECTOR, K_FENCE, K_BEGIN, K_DATA, K_VERIFY };
+
+struct wrun {
+	size_t s0, s1;              /* sectors [s0, s1) */
+	uint32_t addr, n;
+	uint8_t *z;                 /* the compressed stream */
+	size_t zlen;
+	uint32_t nblocks, sent, acked;
+	int begun, verify_sent;
+	uint8_t want[16];
+};
+
+struct wtent {                  /* an MD5 answer waiting for confirmation */
+	uint8_t kind;
+	uint32_t idx;
+	uint8_t md5[16];
+};
+
+struct wr {
+	struct flasher *f;
+	uint32_t off;
+	const uint8_t *buf;
+	size_t len, nsec, nreg;
+	uint8_t *sec, *reg;         /* SEC_* per sector, REG_* per region */
+	size_t plan;                /* the next run is planned from this sector on */
+	uint32_t run_max;           /* bytes */
+	struct wrun run[OPEN_RUNS];
+	size_t nrun;
+	struct flasher_pipe pipe;
+	struct wtent tent[FLASHER_PIPE_MAX];
+	size_t ntent;
+	size_t unfenced;            /* MD5s sent since the last other command */
+	uint64_t written, skipped;
+	int progress;               /* something was confirmed since the last abort */
+	int good;                   /* runs verified since run_max was last changed */
+	char *dc;                   /* the device's failure text, for the final message */
+};
+
+static uint32_t
+sec_len(const struct wr *w, size_t i)
 {
-	uint8_t *z = NULL, *pkt = xmalloc(ROM_HDR_LEN + ROM_DATA_HDR_LEN + DEFL_BLOCK);
-	size_t zlen = 0;
-	uint32_t nblocks, w[4];
-	int tmo = flasher_t_per_mb(40000, n), rc;
-	struct rom_proto_resp r;
-	uint32_t acked = 0;
+	return (uint32_t)(w->len - i * SECTOR < SECTOR ? w->len - i * SECTOR : SECTOR);
+}
 
-	*dc = NULL;
-	if ((rc = flasher_deflate(data, n, &z, &zlen)) < 0)
-		goto out;
-	nblocks = (uint32_t)((zlen + DEFL_BLOCK - 1) / DEFL_BLOCK);
-	w[0] = n; w[1] = nblocks; w[2] = DEFL_BLOCK; w[3] = addr;
-	if ((rc = flasher_io_cmd(f, ROM_OP_FLASH_DEFL_BEGIN, w, 4, flasher_t_per_mb(30000, n), NULL,
-	    dc)) < 0)
-		goto out;
-	for (uint32_t seq = 0; seq < nblocks; seq++) {
-		size_t zo = (size_t)seq * DEFL_BLOCK, k = zlen - zo < DEFL_BLOCK ? zlen - zo : DEFL_BLOCK;
-		size_t plen = rom_proto_data_cmd_build(pkt, ROM_HDR_LEN + ROM_DATA_HDR_LEN + DEFL_BLOCK,
-		    ROM_OP_FLASH_DEFL_DATA, seq, z + zo, k);
+static uint32_t
+range_len(const struct wr *w, size_t s0, size_t s1)
+{
+	return (uint32_t)((s1 * SECTOR < w->len ? s1 * SECTOR : w->len) - s0 * SECTOR);
+}
 
-		/* One block in flight, as esptool: the stub answers a block as soon as it has it and
-		 * programs it while the next one arrives (into its 24 KB receive ring on the chip,
-		 * which holds one block, not two), so the flash and the line still overlap. */
-		if ((rc = flasher_io_send(f, pkt, plen)) < 0 ||
-		    (rc = flasher_io_resp(f, ROM_OP_FLASH_DEFL_DATA, tmo, &r)) < 0)
-			goto out;
-		if (rom_proto_resp_failed(&r)) {
-			*dc = rom_proto_failure_str(&r, 1, seq);
-			rc = RC_ERR_DEVICE;
-			goto out;
-		}
-		acked++;
-		/* Progress in uncompressed bytes, proportional to the compressed stream sent. */
-		flasher_emit(f, FLASHER_PH_WRITE, *done + (uint64_t)n * acked / nblocks, total, addr, NULL);
+static void
+wr_progress(struct wr *w)
+{
+	uint64_t done = w->written;
+
+	for (size_t k = 0; k < w->nrun; k++)
+		if (w->run[k].nblocks > 0)
+			done += (uint64_t)w->run[k].n * w->run[k].acked / w->run[k].nblocks;
+	flasher_emit(w->f, FLASHER_PH_WRITE, done, w->len - w->skipped, w->off, NULL);
+}
+
+static int
+send_words(struct wr *w, uint8_t op, const uint32_t *words, size_t n, uint8_t kind, uint32_t idx,
+    int tmo)
+{
+	uint8_t pkt[ROM_HDR_LEN + 16];
+	size_t plen = rom_proto_words_cmd_build(pkt, sizeof pkt, op, words, n);
+
+	w->unfenced = op == ROM_OP_SPI_FLASH_MD5 ? w->unfenced + 1 : 0;
+	return flasher_pipe_send(w->f, &w->pipe, pkt, plen, kind, idx, tmo);
+}
+
+static int
+send_md5(struct wr *w, uint32_t addr, uint32_t len, uint8_t kind, uint32_t idx)
+{
+	uint32_t words[4] = { addr, len, 0, 0 };
+
+	return send_words(w, ROM_OP_SPI_FLASH_MD5, words, 4, kind, idx,
+	    flasher_t_per_mb(8000, len));
+}
+
+static int
+room(const struct wr *w, uint64_t bytes)
+{
+	return w->pipe.n + 20 < FLASHER_PIPE_MAX &&
+	    (w->pipe.n == 0 || w->pipe.wire + bytes <= PIPE_BUDGET);
+}
+
+/* The MD5s of every region not asked yet, all at once (they decide everything else). */
+static int
+send_regions(struct wr *w, int *sent)
+{
+	for (size_t r = 0; r < w->nreg; r++) {
+		int rc;
+
+		if (w->reg[r] != REG_ASK)
+			continue;
+		if (!room(w, 32))
+			break;
+		if ((rc = send_md5(w, w->off + (uint32_t)(r * REGION),
+		    range_len(w, r * SEC_PER_REGION, (r + 1) * SEC_PER_REGION), K_REGION,
+		    (uint32_t)r)) < 0)
+			return rc;
+		w->reg[r] = REG_ASKED;
+		*sent = 1;
 	}
-	*done += n;
-	rc = RC_OK;
-out:
-	free(z);
-	free(pkt);
-	return rc;
+	return RC_OK;
+}
+
+/* The sector MD5s of the next region that differs, a few regions ahead at most. */
+static int
+send_sectors(struct wr *w, int *sent)
+{
+	size_t asked = 0;
+
+	for (size_t r = 0; r < w->nreg; r++) {
+		size_t s0 = r * SEC_PER_REGION, s1 = s0 + SEC_PER_REGION < w->nsec ?
+		    s0 + SEC_PER_REGION : w->nsec;
+		int rc;
+
+		if (w->reg[r] == REG_SECTORS_ASKED && ++asked >= REGIONS_AHEAD)
+			return RC_OK;
+		if (w->reg[r] != REG_SECTORS)
+			continue;
+		if (!room(w, 32 * (s1 - s0)))
+			return RC_OK;
+		for (size_t i = s0; i < s1; i++)
+			if ((rc = send_md5(w, w->off + (uint32_t)(i * SECTOR), sec_len(w, i), K_SECTOR,
+			    (uint32_t)i)) < 0)
+				return rc;
+		w->reg[r] = REG_SECTORS_ASKED;
+		*sent = 1;
+		return RC_OK;
+	}
+	return RC_OK;
+}
+
+/* Plans the next run once the need of every sector it covers is known: 1 planned, 0 not yet
+ * (or nothing left). */
+static int
+plan_run(struct wr *w)
+{
+	size_t i = w->plan, j, max = w->run_max / SECTOR;
+	struct wrun *u;
+
+	while (i < w->nsec && (w->sec[i] == SEC_SKIP || w->sec[i] == SEC_DONE))
+		i++;
+	w->plan = i;
+	if (i == w->nsec || w->sec[i] == SEC_UNKNOWN || w->nrun == OPEN_RUNS)
+		return 0;
+	for (j = i; j < w->nsec && w->sec[j] == SEC_NEED && j - i < max; j++)
+		;
+	if (j < w->nsec && j - i < max && w->sec[j] == SEC_UNKNOWN)
+		return 0;
+	u = &w->run[w->nrun];
+	memset(u, 0, sizeof *u);
+	u->s0 = i;
+	u->s1 = j;
+	u->addr = w->off + (uint32_t)(i * SECTOR);
+	u->n = range_len(w, i, j);
+	if (flasher_deflate(w->buf + i * SECTOR, u->n, &u->z, &u->zlen) < 0)
+		return RC_ERR_IO;
+	u->nblocks = (uint32_t)((u->zlen + PIPE_BLOCK - 1) / PIPE_BLOCK);
+	flasher_md5_local(w->buf + i * SECTOR, u->n, u->want);
+	w->nrun++;
+	w->plan = j;
+	return 1;
+}
+
+/* The next command of the newest run: BEGIN, a DATA block, or its MD5. */
+static int
+send_run(struct wr *w, int *sent)
+{
+	struct wrun *u;
+	int rc;
+
+	if (w->nrun == 0 || w->run[w->nrun - 1].verify_sent) {
+		if ((rc = plan_run(w)) <= 0)
+			return rc;
+	}
+	u = &w->run[w->nrun - 1];
+	if (!u->begun) {
+		uint32_t words[4] = { u->n, u->nblocks, PIPE_BLOCK, u->addr };
+
+		if (!room(w, 32))
+			return RC_OK;
+		if ((rc = send_words(w, ROM_OP_FLASH_DEFL_BEGIN, words, 4, K_BEGIN,
+		    (uint32_t)u->s0, flasher_t_per_mb(30000, u->n))) < 0)
+			return rc;
+		u->begun = *sent = 1;
+	} else if (u->sent < u->nblocks) {
+		uint8_t pkt[ROM_HDR_LEN + ROM_DATA_HDR_LEN + PIPE_BLOCK];
+		size_t zo = (size_t)u->sent * PIPE_BLOCK;
+		size_t k = u->zlen - zo < PIPE_BLOCK ? u->zlen - zo : PIPE_BLOCK;
+		size_t plen = rom_proto_data_cmd_build(pkt, sizeof pkt, ROM_OP_FLASH_DEFL_DATA, u->sent,
+		    u->z + zo, k);
+
+		/* Escapes are rare in compressed data; allow for a few. */
+		if (!room(w, plen + plen / 64 + 2))
+			return RC_OK;
+		w->unfenced = 0;
+		if ((rc = flasher_pipe_send(w->f, &w->pipe, pkt, plen, K_DATA, u->sent,
+		    flasher_t_per_mb(40000, u->n))) < 0)
+			return rc;
+		u->sent++;
+		*sent = 1;
+	} else if (room(w, 32)) {
+		if ((rc = send_md5(w, u->addr, u->n, K_VERIFY, (uint32_t)u->s0)) < 0)
+			return rc;
+		u->verify_sent = *sent = 1;
+	}
+	return RC_OK;
+}
+
+/* Sends whatever the rules allow now. */
+static int
+fill(struct wr *w)
+{
+	for (;;) {
+		int sent = 0, rc;
+
+		if ((rc = send_regions(w, &sent)) < 0 || (sent == 0 && (rc = send_run(w, &sent)) < 0) ||
+		    (sent == 0 && (rc = send_sectors(w, &sent)) < 0))
+			return rc;
+		if (sent)
+			continue;
+		/* Nothing else to send: close a batch of MD5s with a FENCE so that their answers
+		 * count, once the batch is big or nothing else is in flight. */
+		if (w->unfenced > 0 && (w->unfenced >= 8 || w->pipe.n == w->unfenced)) {
+			uint32_t magic = 0x3FF00050u;
+
+			return send_words(w, ROM_OP_READ_REG, &magic, 1, K_FENCE, 0, FLASHER_T_CMD);
+		}
+		return RC_OK;
+	}
+}
+
+static struct wrun *
+run_at(struct wr *w, size_t s0)
+{
+	for (size_t k = 0; k < w->nrun; k++)
+		if (w->run[k].s0 == s0)
+			return &w->run[k];
+	return NULL;
+}
+
+static void
+run_drop_first(struct wr *w)
+{
+	free(w->run[0].z);
+	memmove(&w->run[0], &w->run[1], (w->nrun - 1) * sizeof w->run[0]);
+	w->nrun--;
+}
+
+static void
+run_done(struct wr *w, struct wrun *u)
+{
+	for (size_t i = u->s0; i < u->s1; i++)
+		w->sec[i] = SEC_DONE;
+	w->written += u->n;
+	w->progress = 1;
+	/* Runs were shortened after a failure: lengthen them again after four good ones. */
+	if (w->run_max < RUN_MAX && ++w->good >= 4) {
+		w->run_max *= 2;
+		w->good = 0;
+	}
+}
+
+/* The MD5 answers before a non-MD5 answer are now known to be in their places. */
+static void
+commit(struct wr *w)
+{
+	for (size_t t = 0; t < w->ntent; t++) {
+		const struct wtent *e = &w->tent[t];
+		uint8_t want[16];
+
+		if (e->kind == K_REGION) {
+			size_t s0 = e->idx * SEC_PER_REGION, s1 = s0 + SEC_PER_REGION < w->nsec ?
+			    s0 + SEC_PER_REGION : w->nsec;
+
+			flasher_md5_local(w->buf + s0 * SECTOR, range_len(w, s0, s1), want);
+			w->reg[e->idx] = memcmp(want, e->md5, 16) == 0 ? REG_MATCH : REG_SECTORS;
+			for (size_t i = s0; w->reg[e->idx] == REG_MATCH && i < s1; i++) {
+				w->sec[i] = SEC_SKIP;
+				w->skipped += sec_len(w, i);
+			}
+		} else if (e->kind == K_SECTOR) {
+			flasher_md5_local(w->buf + (size_t)e->idx * SECTOR, sec_len(w, e->idx), want);
+			w->sec[e->idx] = memcmp(want, e->md5, 16) == 0 ? SEC_SKIP : SEC_NEED;
+			if (w->sec[e->idx] == SEC_SKIP)
+				w->skipped += sec_len(w, e->idx);
+			if ((e->idx + 1) % SEC_PER_REGION == 0 || e->idx + 1 == w->nsec)
+				w->reg[e->idx / SEC_PER_REGION] = REG_KNOWN;
+		} else if (e->kind == K_VERIFY && w->nrun > 0 && w->run[0].s0 == e->idx) {
+			/* K_VERIFY, matched (a mismatch aborts at once). */
+			run_done(w, &w->run[0]);
+			run_drop_first(w);
+		}
+		w->progress = 1;
+	}
+	w->ntent = 0;
+}
+
+/* Takes one answer and acts on it. */
+static int
+take(struct wr *w)
+{
+	struct flasher_pipe_ent e;
+	struct rom_proto_resp r;
+	struct wrun *u;
+	int rc;
+
+	if ((rc = flasher_pipe_recv(w->f, &w->pipe, &e, &r)) < 0)
+		return rc;
+	if (rom_proto_resp_failed(&r)) {
+		free(w->dc);
+		w->dc = rom_proto_failure_str(&r, 1, e.kind == K_DATA ? e.idx : 0);
+		return RC_ERR_DEVICE;
+	}
+	if (e.op != ROM_OP_SPI_FLASH_MD5) {
+		commit(w);
+		if (e.kind == K_DATA && w->nrun > 0) {
+			for (size_t k = 0; k < w->nrun; k++)
+				if (w->run[k].begun && w->run[k].acked < w->run[k].sent) {
+					w->run[k].acked++;
+					break;
+				}
+			wr_progress(w);
+		}
+		return RC_OK;
+	}
+	if (r.data_len != 16)
+		return RC_ERR_PROTO;
+	if (e.kind == K_VERIFY) {
+		u = run_at(w, e.idx);
+		if (u == NULL)
+			return RC_ERR_PROTO;
+		if (memcmp(u->want, r.data, 16) != 0) {
+			log_debug("flasher: MD5 of the run at 0x%x differs", u->addr);
+			return RC_ERR_VERIFY;
+		}
+	}
+	w->tent[w->ntent].kind = e.kind;
+	w->tent[w->ntent].idx = e.idx;
+	memcpy(w->tent[w->ntent].md5, r.data, 16);
+	w->ntent++;
+	return RC_OK;
+}
+
+static int
+finished(const struct wr *w)
+{
+	if (w->nrun > 0 || w->pipe.n > 0)
+		return 0;
+	for (size_t i = 0; i < w->nsec; i++)
+		if (w->sec[i] != SEC_SKIP && w->sec[i] != SEC_DONE)
+			return 0;
+	return 1;
+}
+
+/* After an abort: forget what is unconfirmed, get the link back, keep the runs that were sent
+ * in full and whose MD5 matches when asked once more. */
+static int
+recover(struct wr *w, char **cause)
+{
+	char *c2 = NULL;
+	int rc;
+
+	flasher_pipe_init(&w->pipe);
+	w->ntent = 0;
+	w->unfenced = 0;
+	for (size_t r = 0; r < w->nreg; r++)
+		if (w->reg[r] == REG_ASKED)
+			w->reg[r] = REG_ASK;
+		else if (w->reg[r] == REG_SECTORS_ASKED)
+			w->reg[r] = REG_SECTORS;
+	if ((rc = flasher_conn_resync(w->f, cause)) < 0)
+		return rc;
+	while (w->nrun > 0) {
+		struct wrun *u = &w->run[0];
+		uint8_t got[16];
+
+		if (u->acked == u->nblocks && u->nblocks > 0) {
+			rc = flasher_md5(w->f, u->addr, u->n, got, &c2);
+			free(c2);
+			c2 = NULL;
+			if (rc == RC_ERR_CANCEL || rc == RC_ERR_GONE) {
+				*cause = flasher_io_cause(w->f, rc, "checking what was written");
+				return rc;
+			}
+			if (rc == RC_OK && memcmp(got, u->want, 16) == 0)
+				run_done(w, u);
+		}
+		if (u->s0 < w->plan)
+			w->plan = u->s0;
+		run_drop_first(w);
+	}
+	return RC_OK;
+}
+
+/* The message when the write gives up on rc. */
+static void
+give_up(struct wr *w, int rc, int tries, char **cause)
+{
+	size_t i = w->plan;
+	char *hint, *all;
+
+	while (i < w->nsec && (w->sec[i] == SEC_SKIP || w->sec[i] == SEC_DONE))
+		i++;
+	if (rc == RC_ERR_VERIFY)
+		*cause = xfmt("%s: the flash at 0x%x still differs from the file after %d writes: "
+		    "the flash may be worn or write-protected", w->f->o.port,
+		    w->off + (uint32_t)(i * SECTOR), tries);
+	else if (rc == RC_ERR_DEVICE && w->dc != NULL)
+		*cause = xfmt("%s: %s while writing at 0x%x", w->f->o.port, w->dc,
+		    w->off + (uint32_t)(i * SECTOR));
+	else
+		*cause = flasher_io_cause(w->f, rc, "writing");
+	if (rc == RC_ERR_CANCEL || rc == RC_ERR_GONE)
+		return;
+	hint = flasher_io_noise_hint(w->f);
+	all = xfmt("%s. %s; then run the same command again (sectors already written are skipped)",
+	    *cause, hint);
+	free(*cause);
+	free(hint);
+	*cause = all;
+}
+
+/* Runs the pipeline until everything is done, recovering from aborts. */
+static int
+wr_loop(struct wr *w, char **cause)
+{
+	int tries = 0, fails = 0;
+
+	for (;;) {
+		int rc;
+
+		w->progress = 0;
+		while ((rc = fill(w)) == RC_OK && !finished(w) && w->pipe.n > 0)
+			if ((rc = take(w)) < 0)
+				break;
+		if (rc == RC_OK && finished(w))
+			return RC_OK;
+		if (rc == RC_OK)
+			rc = RC_ERR_PROTO; /* nothing to send and nothing awaited: cannot happen */
+		tries = w->progress ? 1 : tries + 1;
+		if (rc == RC_ERR_CANCEL || rc == RC_ERR_GONE || rc == RC_ERR_IO || tries >= MAX_TRIES) {
+			give_up(w, rc, tries, cause);
+			return rc;
+		}
+		log_debug("flasher: write pipeline stopped (%s); resyncing", rc_str(rc));
+		flasher_notice(w->f, "the write did not go through cleanly; writing the rest again");
+		if ((rc = recover(w, cause)) < 0)
+			return rc;
+		/* Shorter runs on a noisy line; every second failure a lower baud. */
+		if (w->run_max > SECTOR * 4)
+			w->run_max /= 2;
+		w->good = 0;
+		if (++fails % 2 == 0) {
+			char *c2 = NULL;
+
+			if (flasher_conn_step_down(w->f, "writes failed", &c2) < 0)
+				free(c2);
+		}
+	}
 }
 
 static int
 stub_write(struct flasher *f, uint32_t off, const uint8_t *buf, size_t len,
     struct flasher_write_result *res, char **cause)
 {
-	size_t nsec = (len + SECTOR - 1) / SECTOR;
-	uint8_t *need = xmalloc(nsec);
-	uint64_t done = 0, total = 0;
-	uint32_t run_max = RUN_MAX;
-	int rc = RC_OK, fails = 0, good = 0;
+	struct wr *w = xcalloc(1, sizeof *w);
+	int rc;
 
-	memset(need, 1, nsec);
-	/* Which sectors already hold the right bytes? */
-	{
-		uint32_t *a = xmalloc(nsec * sizeof *a), *l = xmalloc(nsec * sizeof *l);
-		uint8_t (*dev)[16] = xmalloc(nsec * 16), want[16];
-
-		for (size_t i = 0; i < nsec; i++) {
-			a[i] = off + (uint32_t)(i * SECTOR);
-			l[i] = (uint32_t)(len - i * SECTOR < SECTOR ? len - i * SECTOR : SECTOR);
-		}
-		flasher_emit(f, FLASHER_PH_WRITE, 0, len, off, "comparing the flash with the file, "
-		    "sector by sector");
-		rc = flasher_md5_many(f, a, l, nsec, dev, cause);
-		for (size_t i = 0; rc == RC_OK && i < nsec; i++) {
-			flasher_md5_local(buf + i * SECTOR, l[i], want);
-			need[i] = memcmp(want, dev[i], 16) != 0;
-			if (!need[i])
-				res->skipped += l[i];
-			else
-				total += l[i];
-		}
-		free(a);
-		free(l);
-		free(dev);
-		if (rc < 0)
-			goto out;
-	}
+	w->f = f;
+	w->off = off;
+	w->buf = buf;
+	w->len = len;
+	w->nsec = (len + SECTOR - 1) / SECTOR;
+	w->nreg = (w->nsec + SEC_PER_REGION - 1) / SEC_PER_REGION;
+	w->sec = xcalloc(w->nsec, 1);
+	w->reg = xcalloc(w->nreg, 1);
+	w->run_max = RUN_MAX;
+	flasher_pipe_init(&w->pipe);
+	flasher_emit(f, FLASHER_PH_WRITE, 0, len, off, "comparing the flash with the file; "
+	    "writing the sectors that differ");
 	flasher_phase_start(f, FLASHER_PH_WRITE);
-	flasher_emit(f, FLASHER_PH_WRITE, 0, total, off, NULL);
-	for (size_t i = 0; i < nsec;) {
-		size_t j = i;
-		uint32_t addr, n;
-		uint8_t want[16], got[16];
-
-		if ((i = flasher_plan_next_run(need, nsec, i, run_max / SECTOR, &j)) >= nsec)
-			break;
-		addr = off + (uint32_t)(i * SECTOR);
-		n = (uint32_t)((j * SECTOR < len ? j * SECTOR : len) - i * SECTOR);
-		flasher_md5_local(buf + i * SECTOR, n, want);
-		for (int attempt = 0;; attempt++) {
-			char *dc = NULL, *c2 = NULL;
-			uint64_t d0 = done;
-
-			rc = defl_run(f, addr, buf + i * SECTOR, n, &done, total, &dc);
-			if (rc == RC_OK) {
-				/* The MD5 waits until the stub has written the last block. */
-				rc = flasher_md5(f, addr, n, got, &c2);
-				if (rc == RC_OK && memcmp(want, got, 16) != 0) {
-					rc = flasher_md5(f, addr, n, got, &c2);
-					if (rc == RC_OK && memcmp(want, got, 16) != 0)
-						rc = RC_ERR_VERIFY;
-				}
-				if (rc == RC_OK) {
-					free(dc);
-					break;
-				}
-			}
-			done = d0;
-			if (rc == RC_ERR_CANCEL || rc == RC_ERR_GONE || attempt >= 7) {
-				if (rc == RC_ERR_VERIFY)
-					*cause = xfmt("%s: the flash at 0x%x..0x%x still differs from the file "
-					    "after %d writes: the flash may be worn or write-protected", f->o.port,
-					    addr, addr + n - 1, attempt + 1);
-				else if (c2 != NULL) {
-					*cause = c2;
-					c2 = NULL;
-				} else
-					dev_fail(f, rc, dc, "writing", cause), dc = NULL;
-				free(dc);
-				free(c2);
-				if (rc != RC_ERR_CANCEL && rc != RC_ERR_GONE && *cause != NULL) {
-					char *hint = flasher_io_noise_hint(f), *all;
-
-					all = xfmt("%s. %s; then run the same command again (sectors already "
-					    "written are skipped)", *cause, hint);
-					free(*cause);
-					free(hint);
-					*cause = all;
-				}
-				res->written = (uint32_t)done;
-				goto out;
-			}
-			log_debug("flasher: run at 0x%x failed (%s), writing it again", addr, rc_str(rc));
-			free(dc);
-			free(c2);
-			c2 = NULL;
-			flasher_notice(f, "the write at 0x%x did not go through cleanly; writing it again",
-			    addr);
-			if (flasher_conn_resync(f, &c2) < 0) {
-				*cause = c2;
-				rc = RC_ERR_TIMEOUT;
-				goto out;
-			}
-			/* Shorter runs on a noisy line: the retry restarts with fewer sectors. */
-			if (run_max > SECTOR * 4) {
-				run_max /= 2;
-				while (j > i + 1 && (j - i) * SECTOR > run_max)
-					j--;
-				n = (uint32_t)((j * SECTOR < len ? j * SECTOR : len) - i * SECTOR);
-				flasher_md5_local(buf + i * SECTOR, n, want);
-			}
-			if (++fails % 2 == 0 && flasher_conn_step_down(f, "writes failed", &c2) < 0) {
-				free(c2);
-				c2 = NULL;
-			}
-		}
-		i = j;
-		if (run_max < RUN_MAX && ++good >= 4) {
-			run_max *= 2;
-			good = 0;
-		}
-	}
-	res->written = (uint32_t)done;
-	res->verified = 1;
-	rc = RC_OK;
-out:
-	free(need);
+	rc = wr_loop(w, cause);
+	res->written = (uint32_t)w->written;
+	res->skipped = (uint32_t)w->skipped;
+	res->verified = rc == RC_OK;
+	while (w->nrun > 0)
+		run_drop_first(w);
+	free(w->dc);
+	free(w->sec);
+	free(w->reg);
+	free(w);
 	return rc;
 }
 
