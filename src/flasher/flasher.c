@@ -141,7 +141,7 @@ flasher_open(const struct flasher_opts *o, struct flasher **out, char **cause)
 	f = xcalloc(1, sizeof *f);
 	f->o = *o;
 	flasher_rx_init(&f->rx);
-	baud0 = o->baud > 0 && o->baud < 115200 ? o->baud : 115200;
+	baud0 = o->sync_baud > 0 ? o->sync_baud : o->baud > 0 && o->baud < 115200 ? o->baud : 115200;
 	f->info.baud = baud0;
 	if ((rc = ser_open(o->port, baud0, &f->ser, cause)) < 0)
 		goto fail;

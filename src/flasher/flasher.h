@@ -78,6 +78,10 @@ typedef void flasher_event_cb(void *arg, const struct flasher_event *ev);
 struct flasher_opts {
 	const char *port;            /* required */
 	int baud;                    /* cap for the baud ladder; 0 = 921600 */
+	int sync_baud;               /* SYNC at this baud (the ROM autobauds, §1); 0 = 115200.
+	                              * When the chip does not answer there the engine falls
+	                              * back to 115200 and says so once. Without the stub the
+	                              * whole session runs at the baud that synced. */
 	enum flasher_before before;
 	enum flasher_after after;
 	int no_stub;                 /* ROM-only: no read, erase, MD5 or baud change */

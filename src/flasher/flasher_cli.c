@@ -33,7 +33,7 @@
 
 enum {
 	OPT_BEFORE = 0x2000, OPT_AFTER, OPT_NO_STUB, OPT_FMODE, OPT_FSIZE, OPT_FFREQ, OPT_RESUME,
-	OPT_CONNECT_TIMEOUT, OPT_STORE,
+	OPT_CONNECT_TIMEOUT, OPT_STORE, OPT_SYNC_BAUD,
 };
 
 #define FL_LONGOPTS                                                        \
@@ -50,6 +50,7 @@ enum {
 	{ "resume", no_argument, NULL, OPT_RESUME },                       \
 	{ "store", no_argument, NULL, OPT_STORE },                         \
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT }, \
+	{ "sync-baud", required_argument, NULL, OPT_SYNC_BAUD },           \
 	{ NULL, 0, NULL, 0 }
 
 #define FL_HELP_CONN                                                                         \
@@ -57,7 +58,9 @@ enum {
 	"                       auto-reset, e.g. Sonoff: hold GPIO0 while powering; waits)\n"   \
 	"  --after MODE         hard-reset (RTS), soft-reset (run user code) or no-reset\n"     \
 	"  --no-stub            talk to the ROM only (no read, erase, MD5 or fast baud)\n"       \
-	"  --connect-timeout S  give up connecting after S seconds (manual: forever)\n"
+	"  --connect-timeout S  give up connecting after S seconds (manual: forever)\n"      \
+	"  --sync-baud BAUD     SYNC at BAUD instead of 115200 (the ROM autobauds; falls\n"   \
+	"                       back to 115200; with --no-stub the session stays at BAUD)\n"
 
 #define FL_HELP_HDR                                                                          \
 	"  --flash-mode MODE    keep (default), qio, qout, dio, dout\n"                          \
@@ -293,6 +296,13 @@ fl_parse(struct fl_ctx *c, const struct cli_cmd *cmd, int argc, char **argv)
 			break;
 		case OPT_STORE:
 			c->store = 1;
+			break;
+		case OPT_SYNC_BAUD:
+			v = atoi(optarg);
+			if (v < 9600 || v > 921600)
+				return cli_usage_error(cmd, "--sync-baud wants a baud from 9600 to 921600, "
+				    "not '%s'", optarg);
+			c->o.sync_baud = v;
 			break;
 		case OPT_CONNECT_TIMEOUT:
 			v = atoi(optarg);

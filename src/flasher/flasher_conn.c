@@ -186,6 +186,15 @@ flasher_conn_connect(struct flasher *f, char **cause)
 		}
 		if (limit >= 0 && clock_now_ms() - start >= limit)
 			break;
+		/* A higher SYNC baud is the user's bet that adapter and autobaud cope (§1); after two
+		 * silent attempts, take the rate every ESP8266 answers at. */
+		if (attempt == 1 && f->info.baud > 115200 && f->o.sync_baud > 115200) {
+			if ((rc = ser_set_baud(f->ser, 115200)) < 0)
+				goto fail;
+			flasher_notice(f, "no answer to SYNC at %d baud (this adapter or the chip's "
+			    "autobaud does not cope); syncing at 115200 instead", f->info.baud);
+			f->info.baud = 115200;
+		}
 	}
 	if (manual)
 		*cause = xfmt("%s: no answer from the chip after %d s: it never entered download "
