@@ -18,7 +18,7 @@
 
 enum {
 	OPT_YES = 0x2100, OPT_NO_BACKUP, OPT_OTHER_UNIT, OPT_RELAYOUT, OPT_MANUAL, OPT_WATCH,
-	OPT_NO_WATCH,
+	OPT_NO_WATCH, OPT_BEFORE,
 };
 
 #define FLOW_HELP                                                                            \
@@ -26,6 +26,7 @@ enum {
 	"  -b BAUD            highest baud to use (default 921600)\n"                            \
 	"  --manual           the board has no auto-reset (Sonoff): you will be told when to\n"  \
 	"                     hold the button and power it; espdesk detects download mode\n"     \
+	"                     (also --before manual, as for the flasher commands)\n"              \
 	"  --yes              answer ordinary questions yes (scripts)\n"                          \
 	"  --watch S          watch the boot for S seconds (default 6); --no-watch skips it\n"
 
@@ -78,6 +79,7 @@ parse(const struct cli_cmd *cmd, int argc, char **argv, struct flow_opts *o)
 		{ "other-unit", no_argument, NULL, OPT_OTHER_UNIT },
 		{ "relayout", no_argument, NULL, OPT_RELAYOUT },
 		{ "manual", no_argument, NULL, OPT_MANUAL },
+		{ "before", required_argument, NULL, OPT_BEFORE },
 		{ "watch", required_argument, NULL, OPT_WATCH },
 		{ "no-watch", no_argument, NULL, OPT_NO_WATCH },
 		{ NULL, 0, NULL, 0 },
@@ -96,6 +98,16 @@ parse(const struct cli_cmd *cmd, int argc, char **argv, struct flow_opts *o)
 		case OPT_OTHER_UNIT: o->other_unit = 1; break;
 		case OPT_RELAYOUT: o->relayout = 1; break;
 		case OPT_MANUAL: o->manual = 1; break;
+		case OPT_BEFORE:
+			/* The flasher's option, for esptool habits and its own advice. */
+			if (strcmp(optarg, "manual") == 0)
+				o->manual = 1;
+			else if (strcmp(optarg, "default-reset") == 0)
+				o->manual = 0;
+			else
+				return cli_usage_error(cmd, "--before: a flow takes manual or "
+				    "default-reset, not '%s'", optarg);
+			break;
 		case OPT_NO_WATCH: o->watch_ms = -1; break;
 		case OPT_WATCH: {
 			char *end;

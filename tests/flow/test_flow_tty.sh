@@ -139,5 +139,10 @@ rc=$(wait_rc 120)
 check "relayout, 'y': restored relaid, the first 1 MB - 16 KB equal the dump" "[ '$rc' = 0 ] && cmp -s -i 4 -n 1032188 '$T/c.bin' '$T/stock.bin'"
 check "the stored backup is unchanged after all of it" "\"$ESPDESK\" backups verify >/dev/null"
 
+# The flasher's --before manual works for the flows too (its own advice names it).
+dl
+timeout 120 "$ESPDESK" backup -p "$T/dev" --before manual --yes </dev/null >"$T/out" 2>&1; rc=$?
+check "backup --before manual: tells the user to hold the button, then backs up" "[ $rc = 0 ] && grep -q 'no auto-reset' '$T/out' && grep -q 'hold the' '$T/out'"
+
 [ -n "${FLOWTTY_SHOW:-}" ] && screen
 echo "1..$n"
