@@ -64,10 +64,13 @@ flow_say(struct flow_ctx *c, const char *fmt, ...)
 }
 
 int
-flow_ask(struct flow_ctx *c, const char *question, int risky, int flag_given, const char *flag)
+flow_ask(struct flow_ctx *c, const char *question, const char *detail, int risky,
+    int flag_given, const char *flag)
 {
 	char line[32];
 
+	if (detail != NULL)
+		flow_say(c, "  %s", detail);
 	if (flag_given) {
 		flow_say(c, "%s yes (%s)", question, flag);
 		return 1;
@@ -77,7 +80,7 @@ flow_ask(struct flow_ctx *c, const char *question, int risky, int flag_given, co
 		return 1;
 	}
 	if (c->o.ask_cb != NULL) {
-		int yes = c->o.ask_cb(c->o.cb_arg, question, risky, flag);
+		int yes = c->o.ask_cb(c->o.cb_arg, question, detail, risky, flag);
 
 		flow_say(c, "%s %s", question, yes ? "yes" : "no");
 		return yes;

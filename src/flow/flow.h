@@ -28,6 +28,8 @@
 #include "core/common.h"
 
 struct flow_def;
+struct flasher_event;
+struct flasher_info;
 
 /* A step's state, as a front end (the TUI's flow pane) shows it. */
 enum flow_step_state { FLOW_STEP_WAITING, FLOW_STEP_RUNNING, FLOW_STEP_DONE, FLOW_STEP_FAILED };
@@ -47,12 +49,29 @@ struct flow_opts {
 	int watch_ms;           /* how long to watch the boot; 0 = default, < 0 = do not watch */
 	FILE *out;              /* messages (stdout) */
 	atomic_bool *cancel;    /* set (by a SIGINT handler) to stop the running step; may be NULL */
-	/* Optional, for front ends; called on the thread that runs the flow. step_cb: step i of n
-	 * (name) changed state (a step proven earlier is reported DONE without running). ask_cb:
-	 * answers a question the CLI would ask on the terminal (risky: it could lose the only
-	 * backup); returns 1 for yes. Both NULL in the CLI. */
+	/* Optional, for front ends; all called on the thread that runs the flow, all NULL in the
+	 * CLI, all given cb_arg.
+	 * step_cb: step i of n (name) changed state (a step proven earlier is reported DONE without
+	 *   running).
+	 * ask_cb: answers a question the CLI would ask on the terminal; detail (may be NULL) is
+	 *   what the user should know first (what it means, what is at stake); risky: it could
+	 *   lose the only backup (the front end should want "yes" typed out); flag names the CLI
+	 *   option that answers it. Returns 1 for yes.
+	 * ev_cb: every engine event of the running step (progress of read/write/erase/verify with
+	 *   rate and ETA, FLASHER_PH_WAITING while the user is to put a manual board in download
+	 *   mode). The boot watch (the step named "watch") sends one FLASHER_PH_RESET event
+	 *   with msg set once it listens (the flasher's own resets carry no msg), msg saying
+	 *   what the user is to do (power-cycle without the button on a manual board).
+	 *   ev is borrowed for the call.
+	 * info_cb: the identify step read the chip (info borrowed for the call).
+	 * rx_cb: every byte the boot watch reads from the port, with the baud it was read at, so
+	 *   the front end can decode and show the boot in place (buf borrowed for the call). */
 	void (*step_cb)(void *arg, size_t i, size_t n, const char *name, enum flow_step_state st);
-	int (*ask_cb)(void *arg, const char *question, int risky, const char *flag);
+	int (*ask_cb)(void *arg, const char *question, const char *detail, int risky,
+	    const char *flag);
+	void (*ev_cb)(void *arg, const struct flasher_event *ev);
+	void (*rx_cb)(void *arg, const uint8_t *buf, size_t len, int baud);
+	void (*info_cb)(void *arg, const struct flasher_info *info);
 	void *cb_arg;
 };
 

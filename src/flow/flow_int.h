@@ -74,10 +74,11 @@ int flow_st_watch(struct flow_ctx *c, char **cause);
 
 /* Engine helpers for steps. */
 void flow_say(struct flow_ctx *c, const char *fmt, ...) ED_PRINTFLIKE(2, 3);
-/* Asks a yes/no question. flag names the option that answers it for scripts; risky questions
- * (those that could lose the only backup) are not answered by --yes. 1 yes, 0 no. */
-int flow_ask(struct flow_ctx *c, const char *question, int risky, int flag_given,
-    const char *flag);
+/* Asks a yes/no question. detail (may be NULL) is said first: what the answer means. flag
+ * names the option that answers it for scripts; risky questions (those that could lose the
+ * only backup) are not answered by --yes. 1 yes, 0 no. */
+int flow_ask(struct flow_ctx *c, const char *question, const char *detail, int risky,
+    int flag_given, const char *flag);
 
 extern const struct flow_def flow_def_backup;
 extern const struct flow_def flow_def_flash;

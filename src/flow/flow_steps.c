@@ -29,6 +29,8 @@ on_event(void *arg, const struct flasher_event *ev)
 	struct flow_ctx *c = arg;
 	int pct;
 
+	if (c->o.ev_cb != NULL)
+		c->o.ev_cb(c->o.cb_arg, ev);
 	if (ev->phase == FLASHER_PH_WAITING || ev->phase == FLASHER_PH_NOTICE) {
 		if (ev->msg != NULL)
 			flow_say(c, "  %s", ev->msg);
@@ -79,6 +81,8 @@ flow_st_identify(struct flow_ctx *c, char **cause)
 
 	c->info_copy = *flasher_info(c->f);
 	c->info = &c->info_copy;
+	if (c->o.info_cb != NULL)
+		c->o.info_cb(c->o.cb_arg, c->info);
 	c->size = flasher_flash_size(c->f);
 	backup_device_name(c->info->chip_id, c->info->mac, dev, sizeof dev);
 	if (c->j.have_device && (c->j.chip_id != c->info->chip_id ||
@@ -156,16 +160,39 @@ flow_st_need_backup(struct flow_ctx *c, char **cause)
 		c->have_backup = 1;
 		snprintf(c->j.backup, sizeof c->j.backup, "%s", e->id);
 		flow_say(c, "  verified backup of this device: %s (%s)", e->id, e->meta.date);
+		if (strcmp(c->def->name, "erase") == 0) {
+			char *q = xfmt("Erase ALL of the flash (0x000000-0x%06" PRIX32 ", %" PRIu32
+			    " KB)?", c->size - 1, c->size / 1024);
+			char *d = xfmt("Every byte becomes 0xFF: the firmware and its settings go. The "
+			    "verified backup %s can bring them back (restore).", e->id);
+			int yes = flow_ask(c, q, d, 0, 0, "--yes");
+
+			free(q);
+			free(d);
+			if (!yes) {
+				backup_list_free(&l);
+				*cause = xstrdup("not confirmed: nothing was erased");
+				return RC_ERR_ARG;
+			}
+		}
 	} else if (strcmp(c->def->name, "erase") == 0) {
-		if (!c->o.no_backup) {
+		char *q = xfmt("Erase ALL of the flash (0x000000-0x%06" PRIX32 ", %" PRIu32 " KB) "
+		    "without a backup?", c->size - 1, c->size / 1024);
+		int yes = flow_ask(c, q, "There is no verified backup of this device: erasing loses "
+		    "its firmware, its settings (Wi-Fi, MQTT) and its RF calibration for good.", 1,
+		    c->o.no_backup, "--no-backup");
+
+		free(q);
+		if (!yes) {
 			backup_list_free(&l);
 			*cause = xstrdup("there is no verified backup of this device; erasing would "
 			    "lose its firmware for good. Run `espdesk backup` first, or give "
 			    "--no-backup to accept losing it");
 			return RC_ERR_ARG;
 		}
-		flow_say(c, "  no backup of this device: erasing anyway (--no-backup); its "
-		    "current firmware and settings will be gone");
+		flow_say(c, "  no backup of this device: erasing anyway (%s); its current "
+		    "firmware and settings will be gone", c->o.no_backup ? "--no-backup" :
+		    "confirmed");
 	} else
 		flow_say(c, "  no verified backup of this device yet: taking one first");
 	backup_list_free(&l);
@@ -414,13 +441,16 @@ flow_st_choose_backup(struct flow_ctx *c, char **cause)
 	    m.flash_size / 1024, m.family);
 	same = m.chip_id == c->info->chip_id && memcmp(m.mac, c->info->mac, 6) == 0;
 	if (!same) {
-		flow_say(c, "  This backup was taken from ANOTHER unit (chip id 0x%08" PRIx32 "). "
+		char *d = xfmt("This backup was taken from ANOTHER unit (chip id 0x%08" PRIx32 "). "
 		    "Its firmware carries that unit's eWeLink device id and API key: restored here, "
 		    "this device would appear in eWeLink as the other one (and clash with it if "
 		    "both are online); its RF calibration also belongs to the other unit.",
 		    m.chip_id);
-		if (!flow_ask(c, "Restore another unit's backup?", 1, c->o.other_unit,
-		    "--other-unit")) {
+		int yes = flow_ask(c, "Restore another unit's backup?", d, 1, c->o.other_unit,
+		    "--other-unit");
+
+		free(d);
+		if (!yes) {
 			free(data);
 			*cause = xstrdup("refused to restore another unit's backup; give --other-unit "
 			    "to accept its eWeLink identity");
@@ -435,12 +465,14 @@ flow_st_choose_backup(struct flow_ctx *c, char **cause)
 	}
 	if (len < c->size) {
 		uint8_t *out = NULL;
+		char *d = xfmt("The backup is %zu KB, the chip %" PRIu32 " KB: as it is, the "
+		    "firmware would look for its parameters at the wrong place. Relayout moves "
+		    "them.", len / 1024, c->size / 1024);
+		int yes = flow_ask(c, "Relay the backup out for this chip?", d, 0, c->o.relayout,
+		    "--relayout");
 
-		flow_say(c, "  The backup is %zu KB, the chip %" PRIu32 " KB: as it is, the firmware "
-		    "would look for its parameters at the wrong place. Relayout moves them.",
-		    len / 1024, c->size / 1024);
-		if (!flow_ask(c, "Relay the backup out for this chip?", 0, c->o.relayout,
-		    "--relayout")) {
+		free(d);
+		if (!yes) {
 			free(data);
 			*cause = xstrdup("refused: the backup's size differs from the chip's; give "
 			    "--relayout to move its system sectors to this size");
@@ -518,6 +550,8 @@ flow_st_watch(struct flow_ctx *c, char **cause)
 	struct ser *s = NULL;
 	struct bootlog_facts facts;
 	struct bootlog_verdict v;
+	struct flasher_event ev;
+	atomic_bool *cancel = c->o.cancel != NULL ? c->o.cancel : &c->cancel;
 	uint8_t rx[1024];
 	int64_t start;
 	int rc, baud = 74880, ms = c->o.watch_ms ? c->o.watch_ms : 6000;
@@ -536,13 +570,20 @@ flow_st_watch(struct flow_ctx *c, char **cause)
 		return rc;
 	/* EN low through RTS with GPIO0 high (DTR off), then release: a hardware reset into the
 	 * firmware where the adapter has auto-reset wiring. */
+	memset(&ev, 0, sizeof ev);
+	ev.phase = FLASHER_PH_RESET;
 	if (!c->o.manual && ser_set_dtr_rts(s, 0, 1) == RC_OK) {
 		usleep(100 * 1000);
 		ser_set_dtr_rts(s, 0, 0);
 		flow_say(c, "  reset through RTS; watching %s for %d s ...", c->o.port, ms / 1000);
-	} else
+		ev.msg = "reset through RTS; watching the boot";
+	} else {
 		flow_say(c, "  Now power-cycle the board WITHOUT holding the button, so it boots the "
 		    "new firmware. Watching %s for %d s ...", c->o.port, ms / 1000);
+		ev.msg = "power-cycle the board WITHOUT holding the button; watching the boot";
+	}
+	if (c->o.ev_cb != NULL)
+		c->o.ev_cb(c->o.cb_arg, &ev);
 	w = xcalloc(1, sizeof *w);
 	w->c = c;
 	bootlog_init(&w->dec, watch_event, w);
@@ -557,6 +598,13 @@ flow_st_watch(struct flow_ctx *c, char **cause)
 			*cause = xfmt("%s went away while watching the boot", c->o.port);
 			goto out;
 		}
+		if (atomic_load(cancel)) {
+			rc = RC_ERR_CANCEL;
+			*cause = xstrdup("cancelled while watching the boot");
+			goto out;
+		}
+		if (n > 0 && c->o.rx_cb != NULL)
+			c->o.rx_cb(c->o.cb_arg, rx, (size_t)n, baud);
 		if (n > 0)
 			bootlog_feed(&w->dec, rx, (size_t)n);
 		if (w->dec.stage == BL_STAGE_APP && baud != 115200) {
@@ -586,8 +634,9 @@ flow_st_watch(struct flow_ctx *c, char **cause)
 		rc = RC_OK;
 	} else {
 		flow_say(c, "  what to do: %s", v.advice ? v.advice : "see `espdesk monitor`");
-		*cause = xfmt("the device did not reach its application: %s",
-		    bootlog_cause_name(v.cause));
+		*cause = xfmt("the device did not reach its application: %s%s%s",
+		    bootlog_cause_name(v.cause), v.advice ? ". What to do: " : "",
+		    v.advice ? v.advice : "");
 		rc = RC_ERR_DEVICE;
 	}
 out:

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backup/backup.h"
 #include "bootlog/bootlog.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -192,11 +193,14 @@ ui_port_open(struct ui *u, char **cause)
 {
 	int rc;
 
+	int baud = u->reopen_baud && !u->sw.pinned ? u->reopen_baud : baudsw_boot_baud(&u->sw);
+
 	*cause = NULL;
-	rc = ser_open(u->port, baudsw_boot_baud(&u->sw), &u->ser, cause);
+	rc = ser_open(u->port, baud, &u->ser, cause);
 	if (rc != RC_OK)
 		return rc;
-	u->sw.baud = baudsw_boot_baud(&u->sw);
+	u->reopen_baud = 0;
+	u->sw.baud = baud;
 	u->sw.want = 0;
 	bootlog_init(&u->dec, ui_dec_cb, u);
 	bootlog_set_read_baud(&u->dec, u->sw.baud);
@@ -365,7 +369,9 @@ ui_job_begin_req(struct ui *u, struct ui_job_req *reqp)
 	    op == UI_JOB_WRITE ? "-- write: the port passes to the flasher" :
 	    op == UI_JOB_FLOW ? "-- flow: the port passes to the guided flow" :
 	    "-- erase: the port passes to the flasher");
-	if (u->o.demo) {
+	u->watching = 0;
+	u->watch_seq = 0;
+	if (u->o.demo && !u->demo_hands_off) {
 		/* The demo presses the button and power-cycles, as the user would. */
 		if (ui_demo_gpio0(&u->demo, 1, &cause) != RC_OK ||
 		    ui_demo_power_cycle(&u->demo, &cause) != RC_OK) {
@@ -403,6 +409,56 @@ ui_profile_check(struct ui *u)
 		u->ncontra = profile_contradictions(u->profile, &d, &u->contra);
 }
 
+/* A chunk the flow's boot watch read: into the log pane's decoder exactly as bytes read from
+ * the port (same decoder, escaping, annotations and diagnosis). The watch owns the port and
+ * its baud, so the log pane follows the baud the bytes were read at instead of switching. */
+static void
+ui_watch_rx(void *arg, const uint8_t *buf, size_t len, int baud)
+{
+	struct ui *u = arg;
+	char msg[200];
+
+	if (baud != u->sw.baud) {
+		bootlog_flush(&u->dec);
+		u->sw.baud = baud;
+		bootlog_set_read_baud(&u->dec, baud);
+		snprintf(msg, sizeof msg, "-- the boot watch reads at %d baud now", baud);
+		ui_note(u, msg);
+	}
+	u->watch_baud = baud;
+	u->rx_bytes += len;
+	u->last_rx_ms = clock_now_ms();
+	bootlog_feed(&u->dec, buf, len);
+	/* A wrong-baud verdict cannot switch a port the watch holds: the lines show as read. */
+	u->sw.want = 0;
+	u->sw.dropped = 0;
+}
+
+/* The flow's boot watch listens now: the log pane starts a fresh boot, and the demo boots the
+ * board without the button, as the user would. */
+static void
+ui_watch_begin(struct ui *u)
+{
+	char *cause = NULL;
+
+	u->watching = 1;
+	u->watch_baud = BAUDSW_ROM_BAUD;
+	bootlog_init(&u->dec, ui_dec_cb, u);
+	u->sw.baud = BAUDSW_ROM_BAUD;
+	u->sw.want = 0;
+	bootlog_set_read_baud(&u->dec, BAUDSW_ROM_BAUD);
+	bootlog_set_app_baud(&u->dec, u->sw.app_baud);
+	bootlog_diag_init(&u->diag);
+	u->verdict_stale = 1;
+	u->state = UI_ST_UNKNOWN;
+	ui_note(u, "-- boot watch: the flow follows the new firmware's boot; it shows here");
+	if (u->o.demo && !u->demo_hands_off && (ui_demo_gpio0(&u->demo, 0, &cause) != RC_OK ||
+	    ui_demo_power_cycle(&u->demo, &cause) != RC_OK)) {
+		ui_status(u, 1, "%s", cause);
+		free(cause);
+	}
+}
+
 static void
 ui_job_update(struct ui *u)
 {
@@ -410,6 +466,11 @@ ui_job_update(struct ui *u)
 
 	ui_job_poll(&u->job, &u->js);
 	u->dirty = 1;
+	if (u->js.op == UI_JOB_FLOW && u->js.watch_seq != u->watch_seq) {
+		u->watch_seq = u->js.watch_seq;
+		ui_watch_begin(u);
+	}
+	ui_job_rx_drain(&u->job, ui_watch_rx, u);
 	if (u->js.have_info && !u->have_info) {
 		u->info = u->js.info;
 		u->have_info = 1;
@@ -417,12 +478,13 @@ ui_job_update(struct ui *u)
 		ui_profile_check(u);
 	}
 	if (u->js.running) {
-		if (u->js.have_info)
+		if (u->js.have_info && !u->watching)
 			u->state = u->js.info.stub ? UI_ST_STUB : UI_ST_DOWNLOAD;
 		if (u->js.asking && u->prompt != UI_PR_FLOW_ASK && u->prompt != UI_PR_FLOW_TYPED) {
 			/* The CLI's terminal question becomes a confirmation; one that risks the
 			 * only backup needs "yes" typed out. */
 			snprintf(u->confirm_text, sizeof u->confirm_text, "%s", u->js.question);
+			snprintf(u->confirm_detail, sizeof u->confirm_detail, "%s", u->js.detail);
 			if (u->js.ask_risky)
 				ui_prompt_open(u, UI_PR_FLOW_TYPED,
 				    "This risks your only backup. Type yes and Enter to go ahead: ", "");
@@ -438,17 +500,23 @@ ui_job_update(struct ui *u)
 	snprintf(msg, sizeof msg, "-- %s %s: %s", u->js.op == UI_JOB_FLOW ? u->flow_name :
 	    ui_job_op_name(u->js.op),
 	    u->js.rc == 0 ? "done" : "failed", u->js.rc == 0 ? u->js.result : u->js.cause);
+	bootlog_flush(&u->dec);
 	ui_note(u, msg);
 	ui_status(u, u->js.rc != 0, "%s", msg + 3);
-	if (u->o.demo) {
-		/* Release the button and power-cycle: the board boots its (new) firmware. */
+	if (u->o.demo && !u->demo_hands_off && u->demo.gpio0_down) {
+		/* Release the button and power-cycle: the board boots its (new) firmware (the boot
+		 * watch did that already when it ran). */
 		if (ui_demo_gpio0(&u->demo, 0, &cause) != RC_OK ||
 		    ui_demo_power_cycle(&u->demo, &cause) != RC_OK) {
 			ui_status(u, 1, "%s", cause);
 			free(cause);
 		}
 	}
-	/* The port comes back to the log, which shows the boot. */
+	/* The port comes back to the log, which shows the boot; after a boot watch it goes on
+	 * at the baud the watch last read at. */
+	if (u->watching)
+		u->reopen_baud = u->watch_baud;
+	u->watching = 0;
 	u->state = UI_ST_UNKNOWN;
 	ui_reconnect(u);
 	if (u->ser == NULL)
@@ -578,9 +646,6 @@ ui_prompt_done(struct ui *u)
 		}
 		ui_flow_begin(u, "flash", path, NULL, 0);
 		break;
-	case UI_PR_FLOW_BACKUP:
-		ui_flow_begin(u, "restore", NULL, path, 0);
-		break;
 	case UI_PR_FLOW_TYPED:
 		ui_job_answer(&u->job, strcmp(path, "yes") == 0);
 		if (strcmp(path, "yes") != 0)
@@ -600,9 +665,117 @@ ui_prompt_done(struct ui *u)
 	}
 }
 
+/* ---- the restore picker ---- */
+
+static void
+ui_pick_free(struct ui *u)
+{
+	free(u->picks);
+	u->picks = NULL;
+	u->npicks = u->pick_sel = u->pick_top = 0;
+}
+
+/* F9: the store's backups, newest first, one line each. The sidecar's facts only (every listed
+ * backup was verified when taken; the restore flow re-hashes the one chosen). */
+static void
+ui_pick_open(struct ui *u)
+{
+	struct backup_list l;
+	char *cause = NULL, *root;
+
+	ui_pick_free(u);
+	u->pick_note[0] = '\0';
+	if (backup_list_read(&l, &cause) != RC_OK) {
+		ui_status(u, 1, "%s", cause);
+		free(cause);
+		return;
+	}
+	if (l.n == 0) {
+		root = backup_root();
+		snprintf(u->pick_note, sizeof u->pick_note, "The backup store (%.200s) holds no "
+		    "backup yet. F7 takes one of this device.", root);
+		free(root);
+	}
+	u->picks = l.n ? xcalloc(l.n, sizeof *u->picks) : NULL;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct backup_meta *m = &l.v[i].meta;
+		struct ui_pick *p = &u->picks[u->npicks++];
+		char date[20], mac[16];
+
+		snprintf(p->id, sizeof p->id, "%s", l.v[i].id);
+		p->same = !u->have_info ? -1 : m->chip_id == u->info.chip_id &&
+		    memcmp(m->mac, u->info.mac, 6) == 0;
+		/* "2026-11-30T08:29:00Z" -> "2026-11-30 08:29" */
+		snprintf(date, sizeof date, "%.16s", m->date);
+		if (strlen(date) > 10)
+			date[10] = ' ';
+		backup_hex(m->mac, 6, mac);
+		snprintf(p->line, sizeof p->line, "%-12s %-16s %5uK %-8.8s %-10s %s %.40s", mac,
+		    date, (unsigned)(m->flash_size / 1024), m->family[0] ? m->family : "-",
+		    p->same == 1 ? "this unit" : p->same == 0 ? "OTHER unit" : "unit ?",
+		    m->verified ? "verified" : "UNVERIFIED", m->profile);
+	}
+	backup_list_free(&l);
+	ui_prompt_open(u, UI_PR_PICK, "Restore which backup? Up/Down, Enter restores, Esc cancels",
+	    NULL);
+}
+
+static void
+ui_pick_key(struct ui *u, int ch)
+{
+	size_t page = LINES > 14 ? (size_t)LINES - 14 : 1;
+
+	u->dirty = 1;
+	switch (ch) {
+	case KEY_UP: case 'k':
+		if (u->pick_sel > 0)
+			u->pick_sel--;
+		break;
+	case KEY_DOWN: case 'j':
+		if (u->pick_sel + 1 < u->npicks)
+			u->pick_sel++;
+		break;
+	case KEY_PPAGE:
+		u->pick_sel = u->pick_sel > page ? u->pick_sel - page : 0;
+		break;
+	case KEY_NPAGE:
+		u->pick_sel = u->pick_sel + page < u->npicks ? u->pick_sel + page :
+		    (u->npicks ? u->npicks - 1 : 0);
+		break;
+	case KEY_HOME:
+		u->pick_sel = 0;
+		break;
+	case KEY_END:
+		u->pick_sel = u->npicks ? u->npicks - 1 : 0;
+		break;
+	case '\n': case '\r': case KEY_ENTER: {
+		char id[96];
+
+		u->prompt = UI_PR_NONE;
+		if (u->npicks == 0)
+			break;
+		snprintf(id, sizeof id, "%s", u->picks[u->pick_sel].id);
+		ui_pick_free(u);
+		ui_flow_begin(u, "restore", NULL, id, 0);
+		break;
+	}
+	case 27: case 'q':
+		u->prompt = UI_PR_NONE;
+		ui_pick_free(u);
+		ui_status(u, 0, "restore cancelled: nothing was changed");
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 ui_prompt_key(struct ui *u, int ch)
 {
+	if (u->prompt == UI_PR_PICK) {
+		ui_pick_key(u, ch);
+		return;
+	}
 	if (u->prompt == UI_PR_FLOW_ASK) {
 		u->prompt = UI_PR_NONE;
 		u->dirty = 1;
@@ -685,6 +858,12 @@ ui_demo_act(struct ui *u, enum ui_action a)
 		if ((rc = ui_demo_power_cycle(&u->demo, &cause)) == RC_OK)
 			ui_status(u, 0, "demo: power-cycled the board");
 		break;
+	case UA_DEMO_HANDS:
+		u->demo_hands_off = !u->demo_hands_off;
+		ui_status(u, 0, "demo: %s", u->demo_hands_off ? "hands off: jobs wait for you to "
+		    "enter download mode (g holds GPIO0, P power-cycles; g and P again to boot)" :
+		    "jobs press GPIO0 and power-cycle for you again");
+		break;
 	case UA_DEMO_UNPLUG:
 		rc = ui_demo_ctl(&u->demo, u->state == UI_ST_DISCONNECTED ? "plug" : "unplug", &reply,
 		    &cause);
@@ -740,16 +919,9 @@ ui_action(struct ui *u, enum ui_action a)
 	}
 	case UA_WRITE: ui_prompt_open(u, UI_PR_WRITE, "Write file at 0x0 (Tab completes): ", ""); break;
 	case UA_ERASE:
-		u->pending_op = UI_JOB_ERASE;
-		snprintf(u->confirm_text, sizeof u->confirm_text, "Erase ALL of the flash on %.100s%s%s? "
-		    "Every byte 0x000000-0x%06X becomes 0xFF: the firmware, its settings (Wi-Fi, "
-		    "MQTT) and the RF calibration are lost. Back up first (F3) if you may want them.",
-		    u->port, u->have_info ? ", " : "", u->have_info ? u->info.chip : "",
-		    (u->have_info ? u->flash_size : 1u << 20) - 1);
-		if (!u->have_info)
-			strncat(u->confirm_text, " (size not known yet: the chip's whole flash)",
-			    sizeof u->confirm_text - strlen(u->confirm_text) - 1);
-		ui_prompt_open(u, UI_PR_CONFIRM, "Confirm erase: ", NULL);
+		/* Through the erase flow's interlock: over a verified backup of this device it
+		 * asks once; without one its risky question needs "yes" typed out. */
+		ui_flow_begin(u, "erase", NULL, NULL, 0);
 		break;
 	case UA_RESET:
 		if (u->o.demo) {
@@ -782,8 +954,7 @@ ui_action(struct ui *u, enum ui_action a)
 		ui_prompt_open(u, UI_PR_FLOW_FILE, "Guided flash of firmware (Tab completes): ", "");
 		break;
 	case UA_FLOW_RESTORE:
-		ui_prompt_open(u, UI_PR_FLOW_BACKUP, "Restore backup id (Enter: this device's newest): ",
-		    "");
+		ui_pick_open(u);
 		break;
 	case UA_SEARCH: ui_prompt_open(u, UI_PR_SEARCH, "Search (regex): ", ""); break;
 	case UA_NEXT: ui_search(u, -1); break;
@@ -898,7 +1069,7 @@ ui_loop(struct ui *u)
 		}
 		if (u->reconnect_at && u->reconnect_at - now < timeout)
 			timeout = u->reconnect_at > now ? (int)(u->reconnect_at - now) : 0;
-		if (u->ser != NULL && u->dec.len > 0 && timeout > UI_IDLE_FLUSH_MS)
+		if ((u->ser != NULL || u->watching) && u->dec.len > 0 && timeout > UI_IDLE_FLUSH_MS)
 			timeout = UI_IDLE_FLUSH_MS;
 		if (u->js.waiting && timeout > 250)
 			timeout = 250;  /* the blinking "waiting for download mode" */
@@ -931,7 +1102,8 @@ ui_loop(struct ui *u)
 		while ((ch = getch()) != ERR)
 			ui_key(u, ch);
 		now = clock_now_ms();
-		if (u->ser != NULL && u->dec.len > 0 && now - u->last_rx_ms >= UI_IDLE_FLUSH_MS)
+		if ((u->ser != NULL || u->watching) && u->dec.len > 0 &&
+		    now - u->last_rx_ms >= UI_IDLE_FLUSH_MS)
 			bootlog_flush(&u->dec);
 		if (u->reconnect_at && now >= u->reconnect_at && !u->job_active)
 			ui_reconnect(u);
@@ -1074,6 +1246,7 @@ out:
 	free(u->contra);
 	profile_set_free(u->profiles);
 	logbuf_free(u->log);
+	ui_pick_free(u);
 	free(u);
 	ui_cur = NULL;
 	return rc;

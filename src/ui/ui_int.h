@@ -51,10 +51,17 @@ enum ui_dev_state {
 enum ui_prompt_kind { UI_PR_NONE, UI_PR_SEARCH, UI_PR_BACKUP, UI_PR_WRITE, UI_PR_SAVE,
 	UI_PR_CONFIRM,
 	UI_PR_FLOW_FILE,      /* guided flash: the firmware file */
-	UI_PR_FLOW_BACKUP,    /* guided restore: the backup id ("" = newest of this device) */
 	UI_PR_FLOW_ASK,       /* the running flow asks: y / any other key */
 	UI_PR_FLOW_TYPED,     /* the running flow asks something that risks the only backup: type yes */
-	UI_PR_RESUME          /* at start-up: resume the unfinished flow? y / any other key */
+	UI_PR_RESUME,         /* at start-up: resume the unfinished flow? y / any other key */
+	UI_PR_PICK            /* guided restore: pick a backup from the store's list */
+};
+
+/* One line of the restore picker: a backup in the store (a copy; nothing borrowed). */
+struct ui_pick {
+	char id[96];
+	char line[240];       /* device, date, size, family, profile, whose, verified */
+	int same;             /* 1 this device, 0 another unit, -1 not known yet */
 };
 
 struct ui {
@@ -104,7 +111,20 @@ struct ui {
 	char prompt_buf[1024];
 	size_t prompt_len;
 	char confirm_text[900];
+	char confirm_detail[600];     /* a flow question's detail (what it means), or "" */
 	char flow_name[16];           /* the flow a flow job runs ("" none yet) */
+
+	/* The restore picker (UI_PR_PICK): the store's backups, newest first. */
+	struct ui_pick *picks;
+	size_t npicks, pick_sel, pick_top;
+	char pick_note[300];          /* an empty store says so here */
+
+	/* A flow's boot watch shown in place: its bytes reach the log pane through the job. */
+	unsigned watch_seq;           /* the job's last watch_seq acted upon */
+	int watching;                 /* the flow's boot watch owns what the log pane shows */
+	int watch_baud;               /* the baud its last bytes were read at */
+	int reopen_baud;              /* open the port at this baud once (0: the ROM's) */
+	int demo_hands_off;           /* demo: the user presses GPIO0 and power (g, P) */
 
 	char status[400];             /* one-line message above the key bar */
 	int status_bad;
@@ -135,7 +155,7 @@ enum ui_action {
 	UA_SEARCH, UA_NEXT, UA_PREV, UA_STAMPS, UA_HEX, UA_SAVE, UA_CLEAR, UA_PIN, UA_BAUD,
 	UA_UP, UA_DOWN, UA_PGUP, UA_PGDN, UA_HOME, UA_END,
 	UA_DEMO_GPIO0, UA_DEMO_POWER, UA_DEMO_HEALTHY, UA_DEMO_EXC, UA_DEMO_WDT,
-	UA_DEMO_FLASHMODE, UA_DEMO_RF, UA_DEMO_UNPLUG
+	UA_DEMO_FLASHMODE, UA_DEMO_RF, UA_DEMO_UNPLUG, UA_DEMO_HANDS
 };
 struct ui_key {
 	int key;              /* curses key code or character */

@@ -41,11 +41,14 @@ ui_job_event(void *arg, const struct flasher_event *ev)
 	pthread_mutex_lock(&j->lock);
 	if (ev->phase != j->st.phase && ev->msg == NULL)
 		j->st.msg[0] = '\0';
+	if (ev->phase != j->st.phase || ev->total > 0) {
+		/* total 0 inside a data phase is a keep-alive tick: keep the last figures. */
+		j->st.done = ev->done;
+		j->st.total = ev->total;
+		j->st.rate = ev->rate;
+		j->st.eta = ev->eta;
+	}
 	j->st.phase = ev->phase;
-	j->st.done = ev->done;
-	j->st.total = ev->total;
-	j->st.rate = ev->rate;
-	j->st.eta = ev->eta;
 	j->st.waiting = ev->phase == FLASHER_PH_WAITING;
 	if (ev->msg != NULL)
 		snprintf(j->st.msg, sizeof j->st.msg, "%s", ev->msg);
@@ -155,7 +158,6 @@ ui_job_flow_write(void *arg, const char *buf, size_t len)
 		memmove(j->st.lines[0], j->st.lines[1], sizeof j->st.lines - sizeof j->st.lines[0]);
 		snprintf(j->st.lines[3], sizeof j->st.lines[3], "%s", j->linebuf);
 		snprintf(j->st.msg, sizeof j->st.msg, "%s", j->linebuf);
-		j->st.waiting = strstr(j->linebuf, "Waiting for the loader") != NULL;
 		pthread_mutex_unlock(&j->lock);
 		j->linelen = 0;
 		ui_job_wake(j);
@@ -174,14 +176,117 @@ ui_job_flow_step(void *arg, size_t i, size_t n, const char *name, enum flow_step
 	j->st.nsteps = n < UI_JOB_MAX_STEPS ? n : UI_JOB_MAX_STEPS;
 	snprintf(j->st.step_name[i], sizeof j->st.step_name[i], "%s", name);
 	j->st.step_state[i] = (int)st;
-	if (st != FLOW_STEP_RUNNING)
-		j->st.waiting = 0;
+	j->run_step = st == FLOW_STEP_RUNNING ? (int)i : -1;
+	/* A step's progress and waiting belong to it alone. */
+	j->st.waiting = 0;
+	j->st.done = j->st.total = 0;
+	j->st.rate = 0;
+	j->st.eta = -1;
+	j->st.watch_msg[0] = '\0';
 	pthread_mutex_unlock(&j->lock);
 	ui_job_wake(j);
 }
 
+/* The engine's structured events of the running step: the same snapshot fields a plain job
+ * fills (phase, progress, rate, ETA, waiting for download mode); the flow's text keeps msg. */
+static void
+ui_job_flow_event(void *arg, const struct flasher_event *ev)
+{
+	struct ui_job *j = arg;
+
+	pthread_mutex_lock(&j->lock);
+	j->st.phase = ev->phase;
+	j->st.waiting = ev->phase == FLASHER_PH_WAITING;
+	/* total 0: a keep-alive tick inside a region, no new figures. */
+	if ((ev->phase == FLASHER_PH_READ || ev->phase == FLASHER_PH_WRITE ||
+	    ev->phase == FLASHER_PH_ERASE || ev->phase == FLASHER_PH_VERIFY) && ev->total > 0) {
+		j->st.done = ev->done;
+		j->st.total = ev->total;
+		j->st.rate = ev->rate;
+		j->st.eta = ev->eta;
+	} else if (ev->phase == FLASHER_PH_RESET && ev->msg != NULL && j->run_step >= 0 &&
+	    strcmp(j->st.step_name[j->run_step], "watch") == 0) {
+		/* The boot watch listens (the flasher's own resets carry no message). */
+		j->st.total = 0;
+		j->st.watch_seq++;
+		snprintf(j->st.watch_msg, sizeof j->st.watch_msg, "%s", ev->msg ? ev->msg : "");
+	}
+	pthread_mutex_unlock(&j->lock);
+	ui_job_wake(j);
+}
+
+/* The flow identified the chip: the device pane shows it as after a plain job. */
+static void
+ui_job_flow_info(void *arg, const struct flasher_info *info)
+{
+	struct ui_job *j = arg;
+
+	pthread_mutex_lock(&j->lock);
+	j->st.info = *info;
+	j->st.have_info = 1;
+	pthread_mutex_unlock(&j->lock);
+	ui_job_wake(j);
+}
+
+/* Every byte the boot watch reads: queued as a record for the loop. */
+struct ui_job_rx_rec {
+	int baud;
+	uint32_t len;
+};
+
+static void
+ui_job_flow_rx(void *arg, const uint8_t *buf, size_t len, int baud)
+{
+	struct ui_job *j = arg;
+	struct ui_job_rx_rec r = { baud, (uint32_t)len };
+	size_t need = sizeof r + len;
+
+	pthread_mutex_lock(&j->lock);
+	if (j->rxq_len + need > UI_JOB_RX_MAX) {
+		j->st.rx_dropped += len;
+		pthread_mutex_unlock(&j->lock);
+		return;
+	}
+	if (j->rxq_len + need > j->rxq_cap) {
+		j->rxq_cap = j->rxq_len + need > 2 * j->rxq_cap ? j->rxq_len + need :
+		    2 * j->rxq_cap;
+		j->rxq = xreallocarray(j->rxq, j->rxq_cap, 1);
+	}
+	memcpy(j->rxq + j->rxq_len, &r, sizeof r);
+	memcpy(j->rxq + j->rxq_len + sizeof r, buf, len);
+	j->rxq_len += need;
+	pthread_mutex_unlock(&j->lock);
+	ui_job_wake(j);
+}
+
+void
+ui_job_rx_drain(struct ui_job *j, void (*fn)(void *arg, const uint8_t *buf, size_t len,
+    int baud), void *arg)
+{
+	struct ui_job_rx_rec r;
+	uint8_t *q;
+	size_t len, off = 0;
+
+	if (!j->started)
+		return;
+	pthread_mutex_lock(&j->lock);
+	q = j->rxq;
+	len = j->rxq_len;
+	j->rxq = NULL;
+	j->rxq_len = j->rxq_cap = 0;
+	pthread_mutex_unlock(&j->lock);
+	while (off + sizeof r <= len) {
+		memcpy(&r, q + off, sizeof r);
+		off += sizeof r;
+		fn(arg, q + off, r.len, r.baud);
+		off += r.len;
+	}
+	free(q);
+}
+
 static int
-ui_job_flow_ask(void *arg, const char *question, int risky, const char *flag)
+ui_job_flow_ask(void *arg, const char *question, const char *detail, int risky,
+    const char *flag)
 {
 	struct ui_job *j = arg;
 	int yes;
@@ -189,6 +294,7 @@ ui_job_flow_ask(void *arg, const char *question, int risky, const char *flag)
 	(void)flag;
 	pthread_mutex_lock(&j->lock);
 	snprintf(j->st.question, sizeof j->st.question, "%s", question);
+	snprintf(j->st.detail, sizeof j->st.detail, "%s", detail ? detail : "");
 	j->st.ask_risky = risky;
 	j->st.asking = 1;
 	j->answered = 0;
@@ -235,10 +341,13 @@ ui_job_flow(struct ui_job *j, char *res, size_t rsize, char **cause)
 	o.backup = j->req.backup;
 	o.out = out;
 	o.cancel = &j->cancel;
-	/* The boot is watched by the log pane once the port comes back to it. */
-	o.watch_ms = -1;
+	/* The flow watches the boot itself; its bytes go to the log pane through rx_cb. */
+	o.watch_ms = 0;
 	o.step_cb = ui_job_flow_step;
 	o.ask_cb = ui_job_flow_ask;
+	o.ev_cb = ui_job_flow_event;
+	o.rx_cb = ui_job_flow_rx;
+	o.info_cb = ui_job_flow_info;
 	o.cb_arg = j;
 	rc = j->req.resume ? flow_resume(&o, cause) : flow_start(&o, cause);
 	fclose(out);
@@ -317,6 +426,7 @@ ui_job_start(struct ui_job *j, const struct ui_job_req *req, char **cause)
 	*cause = NULL;
 	memset(j, 0, sizeof *j);
 	j->req = *req;
+	j->run_step = -1;
 	j->st.running = 1;
 	j->st.op = req->op;
 	atomic_init(&j->cancel, 0);
@@ -392,5 +502,8 @@ ui_job_join(struct ui_job *j)
 	close(j->pipe[1]);
 	pthread_mutex_destroy(&j->lock);
 	pthread_cond_destroy(&j->cond);
+	free(j->rxq);
+	j->rxq = NULL;
+	j->rxq_len = j->rxq_cap = 0;
 	j->started = 0;
 }

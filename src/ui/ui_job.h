@@ -4,6 +4,12 @@
  * engine event updates a snapshot under a mutex and writes one wake-up byte, which the loop's
  * poll() sees. The worker never calls curses. Cancel is the engine's atomic_bool.
  *
+ * A FLOW job also passes on the engine's structured events (progress, FLASHER_PH_WAITING) into
+ * the same snapshot fields a plain job fills, and queues every byte the flow's boot watch
+ * reads (with its baud) for the loop, which takes them with ui_job_rx_drain() and feeds them
+ * to the log pane as if read from the port. The queue is bounded (UI_JOB_RX_MAX); bytes past
+ * it are counted in rx_dropped, never blocking the worker.
+ *
  * Ownership: struct ui_job is the caller's (zero it, then ui_job_start()); ui_job_join() frees
  * what the job held. Snapshots copy everything (no borrowed pointers). Errors: ui_job_start()
  * returns RC_ERR_IO when the thread or the pipe cannot be made; the job's own outcome is in the
@@ -56,7 +62,15 @@ struct ui_job_status {
 	char lines[4][200];
 	int asking, ask_risky;
 	char question[400];
+	char detail[600];              /* what the flow says first about the question, or "" */
+	/* FLOW: the boot watch listens (count of its FLASHER_PH_RESET events) and what the user
+	 * is to do for it ("power-cycle the board WITHOUT holding the button ..."). */
+	unsigned watch_seq;
+	char watch_msg[200];
+	uint64_t rx_dropped;           /* boot-watch bytes the full queue could not take */
 };
+
+#define UI_JOB_RX_MAX (1u << 20)
 
 struct ui_job {
 	pthread_t thread;
@@ -68,8 +82,12 @@ struct ui_job {
 	struct ui_job_status st;
 	pthread_cond_t cond;           /* FLOW: the worker waits here for an answer */
 	int answered, answer;
+	int run_step;                  /* FLOW: the running step, -1 none */
 	char linebuf[200];             /* FLOW: the engine's output line being assembled */
 	size_t linelen;
+	uint8_t *rxq;                  /* FLOW: queued boot-watch bytes, records of struct
+	                                * ui_job_rx_rec + bytes; under lock */
+	size_t rxq_len, rxq_cap;
 };
 
 const char *ui_job_op_name(enum ui_job_op op);
@@ -82,6 +100,11 @@ void ui_job_poll(struct ui_job *j, struct ui_job_status *out);
 void ui_job_cancel(struct ui_job *j);
 /* Answers the flow's pending question (yes 1, no 0). */
 void ui_job_answer(struct ui_job *j, int yes);
+/* Takes the queued boot-watch bytes and calls fn for each chunk in order, with the baud it was
+ * read at (bytes borrowed for the call). Call on the loop's thread; fn may not call back into
+ * the job. */
+void ui_job_rx_drain(struct ui_job *j, void (*fn)(void *arg, const uint8_t *buf, size_t len,
+    int baud), void *arg);
 /* Waits for the worker (call once running is 0, or after a cancel) and releases the job. */
 void ui_job_join(struct ui_job *j);
 

@@ -228,22 +228,30 @@ ui_device_draw(struct ui *u, const struct ui_rect *r)
 	enum ui_colour sc;
 
 	ui_box(u, r, "Device", 0);
-	ui_kv(y++, x, w, "Port    ", u->port, ui_attr(UIC_NORMAL));
-	ui_kv(y++, x, w, "Adapter ", u->adapter, ui_attr(UIC_NORMAL));
+	/* Rows stop at the box: a flow's checklist may have taken some. */
+	if (y < last)
+		ui_kv(y++, x, w, "Port    ", u->port, ui_attr(UIC_NORMAL));
+	if (y < last)
+		ui_kv(y++, x, w, "Adapter ", u->adapter, ui_attr(UIC_NORMAL));
 	snprintf(v, sizeof v, "%d%s", u->sw.baud, u->sw.pinned ? " (pinned)" : "");
-	ui_kv(y++, x, w, "Baud    ", v, ui_attr(UIC_NORMAL));
+	if (y < last)
+		ui_kv(y++, x, w, "Baud    ", v, ui_attr(UIC_NORMAL));
 	sc = u->state == UI_ST_DISCONNECTED ? UIC_BAD : u->state == UI_ST_APP ? UIC_GOOD : UIC_WARN;
-	ui_kv(y++, x, w, "State   ", ui_state_name(u->state), ui_attr(sc));
+	if (y < last)
+		ui_kv(y++, x, w, "State   ", ui_state_name(u->state), ui_attr(sc));
 	if (u->have_info) {
-		ui_kv(y++, x, w, "Chip    ", u->info.chip, ui_attr(UIC_NORMAL));
+		if (y < last)
+			ui_kv(y++, x, w, "Chip    ", u->info.chip, ui_attr(UIC_NORMAL));
 		snprintf(v, sizeof v, "%02x:%02x:%02x:%02x:%02x:%02x", u->info.mac[0], u->info.mac[1],
 		    u->info.mac[2], u->info.mac[3], u->info.mac[4], u->info.mac[5]);
-		ui_kv(y++, x, w, "MAC     ", v, ui_attr(UIC_NORMAL));
+		if (y < last)
+			ui_kv(y++, x, w, "MAC     ", v, ui_attr(UIC_NORMAL));
 		/* Manufacturer first, as datasheets and esptool print it. */
 		snprintf(v, sizeof v, "0x%02X%02X%02X %s %u KB", u->info.jedec & 0xff,
 		    (u->info.jedec >> 8) & 0xff, (u->info.jedec >> 16) & 0xff,
 		    u->info.vendor ? u->info.vendor : "", u->flash_size / 1024);
-		ui_kv(y++, x, w, "Flash   ", v, ui_attr(UIC_NORMAL));
+		if (y < last)
+			ui_kv(y++, x, w, "Flash   ", v, ui_attr(UIC_NORMAL));
 	} else if (y < last)
 		ui_kv(y++, x, w, "Chip    ", "? (F2 identifies)", ui_attr(UIC_NORMAL));
 	if (y < last) {
@@ -329,8 +337,42 @@ ui_fmt_secs(char *dst, size_t size, double s)
 		snprintf(dst, size, "%d:%02d", (int)s / 60, (int)s % 60);
 }
 
+/* The progress bar with bytes, rate and ETA (plain jobs and flow steps alike); returns the
+ * next free row. */
+static int
+ui_progress(struct ui *u, const struct ui_job_status *s, int y, int x, int w)
+{
+	char line[200], eta[32];
+	double frac = s->total ? (double)s->done / (double)s->total : 0;
+	int fill = (int)(frac * (w - 7));
+
+	move(y, x);
+	attron(ui_attr(UIC_PROGRESS));
+	for (int i = 0; i < fill; i++)
+		addch(' ');
+	attroff(ui_attr(UIC_PROGRESS));
+	for (int i = fill; i < w - 7; i++)
+		addstr(u->utf8 ? "·" : ".");
+	snprintf(line, sizeof line, " %3.0f%%", frac * 100);
+	ui_put(y++, x + w - 6, line, 6, ui_attr(UIC_NORMAL));
+	ui_fmt_secs(eta, sizeof eta, s->eta);
+	snprintf(line, sizeof line, "%llu/%llu KB %.0f KB/s ETA %s",
+	    (unsigned long long)(s->done / 1024), (unsigned long long)(s->total / 1024),
+	    s->rate / 1024.0, eta);
+	ui_put(y++, x, line, w, ui_attr(UIC_NORMAL));
+	return y;
+}
+
+static int
+ui_data_phase(enum flasher_phase p)
+{
+	return p == FLASHER_PH_READ || p == FLASHER_PH_WRITE || p == FLASHER_PH_ERASE ||
+	    p == FLASHER_PH_VERIFY;
+}
+
 /* The flow pane: the checklist, the profile's instructions while waiting for download mode,
- * the progress (the engine's last line), and how it ended. */
+ * the progress bar of the running step (the engine's events), what the boot watch wants, the
+ * engine's last line, and how it ended (with the boot watch's diagnosis when it failed). */
 static void
 ui_flow_draw(struct ui *u, const struct ui_rect *r)
 {
@@ -370,10 +412,20 @@ ui_flow_draw(struct ui *u, const struct ui_rect *r)
 				y = ui_wrap(y, x, w, last, "MAINS: never connect it to mains while "
 				    "the adapter is attached", ui_attr(UIC_BAD));
 			if (u->o.demo && y < last)
-				ui_put(y++, x, "demo: the button and power are handled for you", w,
+				ui_put(y++, x, u->demo_hands_off ? "demo: g holds GPIO0, P power-cycles" :
+				    "demo: the button and power are handled for you", w,
 				    ui_attr(UIC_NOTE));
-		} else if (s->msg[0] && y < last)
-			y = ui_wrap(y, x, w, last, s->msg, ui_attr(UIC_NORMAL));
+		} else {
+			if (s->total > 0 && ui_data_phase(s->phase) && y + 1 < last)
+				y = ui_progress(u, s, y, x, w);
+			if (s->watch_msg[0] && y < last) {
+				y = ui_wrap(y, x, w, last, s->watch_msg, ui_attr(UIC_WARN));
+				if (y < last)
+					ui_put(y++, x, "the boot shows in the log pane", w,
+					    ui_attr(UIC_NOTE));
+			} else if (s->msg[0] && y < last)
+				y = ui_wrap(y, x, w, last - 1, s->msg, ui_attr(UIC_NORMAL));
+		}
 		if (y < last)
 			ui_put(last - 1, x, "Esc cancels (resumable)", w, ui_attr(UIC_STAMP));
 		return;
@@ -381,8 +433,8 @@ ui_flow_draw(struct ui *u, const struct ui_rect *r)
 	if (y < last)
 		ui_put(y++, x, s->rc == 0 ? "flow done" : "flow failed", w,
 		    ui_attr(s->rc == 0 ? UIC_GOOD : UIC_BAD));
-	y = ui_wrap(y, x, w, last, s->rc == 0 ? s->result : s->cause, ui_attr(UIC_NORMAL));
-	if (y < last)
+	y = ui_wrap(y, x, w, last - 1, s->rc == 0 ? s->result : s->cause, ui_attr(UIC_NORMAL));
+	if (y < last - 1)
 		ui_put(y++, x, "the boot shows in the log pane", w, ui_attr(UIC_NOTE));
 	if (y < last)
 		ui_put(last - 1, x, "Esc closes", w, ui_attr(UIC_STAMP));
@@ -392,9 +444,8 @@ static void
 ui_job_draw(struct ui *u, const struct ui_rect *r)
 {
 	const struct ui_job_status *s = &u->js;
-	int y = r->y + 1, x = r->x + 1, w = r->w - 2, last = r->y + r->h - 1, fill;
-	char line[400], eta[32];
-	double frac;
+	int y = r->y + 1, x = r->x + 1, w = r->w - 2, last = r->y + r->h - 1;
+	char line[400];
 
 	if (s->op == UI_JOB_FLOW) {
 		ui_flow_draw(u, r);
@@ -417,22 +468,7 @@ ui_job_draw(struct ui *u, const struct ui_rect *r)
 			if (u->o.demo && y < last)
 				ui_put(y++, x, "demo: g presses GPIO0, P power-cycles", w, ui_attr(UIC_NOTE));
 		} else if (s->total > 0 && s->phase != FLASHER_PH_CONNECT) {
-			frac = (double)s->done / (double)s->total;
-			fill = (int)(frac * (w - 7));
-			move(y, x);
-			attron(ui_attr(UIC_PROGRESS));
-			for (int i = 0; i < fill; i++)
-				addch(' ');
-			attroff(ui_attr(UIC_PROGRESS));
-			for (int i = fill; i < w - 7; i++)
-				addstr(u->utf8 ? "·" : ".");
-			snprintf(line, sizeof line, " %3.0f%%", frac * 100);
-			ui_put(y++, x + w - 6, line, 6, ui_attr(UIC_NORMAL));
-			ui_fmt_secs(eta, sizeof eta, s->eta);
-			snprintf(line, sizeof line, "%llu/%llu KB %.1f KB/s ETA %s",
-			    (unsigned long long)(s->done / 1024), (unsigned long long)(s->total / 1024),
-			    s->rate / 1024.0, eta);
-			ui_put(y++, x, line, w, ui_attr(UIC_NORMAL));
+			y = ui_progress(u, s, y, x, w);
 		} else if (s->msg[0])
 			y = ui_wrap(y, x, w, last, s->msg, ui_attr(UIC_NORMAL));
 		if (y < last)
@@ -501,6 +537,117 @@ ui_help_draw(struct ui *u)
 	}
 }
 
+/* A box over the panes, centred, w columns (capped to the screen), h rows; cleared inside. */
+static struct ui_rect
+ui_overlay(struct ui *u, const char *title, int w, int h)
+{
+	struct ui_rect r;
+
+	if (w > COLS - 2)
+		w = COLS - 2;
+	if (h > LINES - 3)
+		h = LINES - 3;
+	r = (struct ui_rect){ (COLS - w) / 2, (LINES - 2 - h) / 2, w, h };
+	for (int y = r.y; y < r.y + r.h; y++)
+		mvhline(y, r.x, ' ', r.w);
+	ui_box(u, &r, title, 1);
+	return r;
+}
+
+/* Rows ui_wrap() needs for s in w columns. */
+static int
+ui_wrap_rows(const char *s, int w)
+{
+	size_t len = strlen(s), pos = 0;
+	int rows = 0;
+
+	while (pos < len) {
+		size_t n = len - pos, cut;
+
+		if (n > (size_t)w) {
+			cut = (size_t)w;
+			while (cut > 0 && s[pos + cut] != ' ')
+				cut--;
+			n = cut ? cut : (size_t)w;
+		}
+		pos += n;
+		while (s[pos] == ' ')
+			pos++;
+		rows++;
+	}
+	return rows;
+}
+
+/* The running flow's question: what it means (the flow's detail), the question, and how to
+ * answer (a risky one wants "yes" typed out). Wide enough for the detail at 80x24. */
+static void
+ui_question_draw(struct ui *u)
+{
+	int w = COLS - 4 > 90 ? 90 : COLS - 4, iw = w - 4, h, y, last;
+	int typed = u->prompt == UI_PR_FLOW_TYPED;
+	struct ui_rect r;
+	char ans[300];
+
+	if (typed)
+		snprintf(ans, sizeof ans, "Type yes and Enter to go ahead; anything else or Esc "
+		    "stops the flow safely: %.100s", u->prompt_buf);
+	else
+		snprintf(ans, sizeof ans, "y goes ahead; any other key stops the flow safely");
+	h = 2 + ui_wrap_rows(u->confirm_text, iw) + 1 + ui_wrap_rows(ans, iw);
+	if (u->confirm_detail[0])
+		h += ui_wrap_rows(u->confirm_detail, iw) + 1;
+	r = ui_overlay(u, typed ? "The flow asks (this risks your only backup)" : "The flow asks",
+	    w, h);
+	y = r.y + 1;
+	last = r.y + r.h - 1;
+	if (u->confirm_detail[0])
+		y = ui_wrap(y, r.x + 2, iw, last, u->confirm_detail, ui_attr(UIC_NORMAL)) + 1;
+	y = ui_wrap(y, r.x + 2, iw, last, u->confirm_text, ui_attr(UIC_WARN)) + 1;
+	ui_wrap(y, r.x + 2, iw, last, ans, ui_attr(UIC_TITLE));
+}
+
+/* F9's picker: the store's backups, newest first, the selected one highlighted. */
+static void
+ui_pick_draw(struct ui *u)
+{
+	int w = COLS - 2 > 110 ? 110 : COLS - 2, iw = w - 4, h, rows;
+	struct ui_rect r;
+	char line[300];
+
+	if (u->npicks == 0) {
+		r = ui_overlay(u, "Restore a backup", w, 4 + ui_wrap_rows(u->pick_note, iw));
+		ui_wrap(r.y + 1, r.x + 2, iw, r.y + r.h - 2, u->pick_note, ui_attr(UIC_WARN));
+		ui_put(r.y + r.h - 2, r.x + 2, "Esc closes", iw, ui_attr(UIC_STAMP));
+		return;
+	}
+	rows = (int)u->npicks;
+	if (rows > LINES - 9)
+		rows = LINES - 9;
+	h = rows + 5;
+	if (u->pick_sel < u->pick_top)
+		u->pick_top = u->pick_sel;
+	if (u->pick_sel >= u->pick_top + (size_t)rows)
+		u->pick_top = u->pick_sel - (size_t)rows + 1;
+	snprintf(line, sizeof line, "Restore which backup? %zu in the store, newest first",
+	    u->npicks);
+	r = ui_overlay(u, line, w, h);
+	snprintf(line, sizeof line, "%-12s %-16s %6s %-8s %-10s %s", "MAC", "taken (UTC)", "size",
+	    "family", "whose", "state profile");
+	ui_put(r.y + 1, r.x + 2, line, iw, ui_attr(UIC_TITLE));
+	for (int i = 0; i < rows && u->pick_top + (size_t)i < u->npicks; i++) {
+		size_t k = u->pick_top + (size_t)i;
+		int sel = k == u->pick_sel;
+
+		snprintf(line, sizeof line, "%-*s", iw, u->picks[k].line);
+		ui_put(r.y + 2 + i, r.x + 2, line, iw, sel ? ui_attr(UIC_SELECT) :
+		    ui_attr(u->picks[k].same == 0 ? UIC_WARN : UIC_NORMAL));
+	}
+	snprintf(line, sizeof line, "%s", u->picks[u->pick_sel].id);
+	ui_put(r.y + r.h - 3, r.x + 2, line, iw, ui_attr(UIC_STAMP));
+	ui_put(r.y + r.h - 2, r.x + 2, "Up/Down choose, Enter restores, Esc cancels", iw,
+	    ui_attr(UIC_STAMP));
+}
+
 void
 ui_draw_all(struct ui *u)
 {
@@ -526,28 +673,37 @@ ui_draw_all(struct ui *u)
 	devh = 11 + (int)(u->ncontra < 4 ? u->ncontra : 4);
 	if (devh > body / 2)
 		devh = body / 2;
+	/* A flow's checklist, progress and diagnosis need the rows more than the device facts
+	 * (port, adapter, baud and state stay). */
+	if (u->job_shown && u->js.op == UI_JOB_FLOW && body - devh < (int)u->js.nsteps + 9) {
+		devh = body - ((int)u->js.nsteps + 9);
+		if (devh < 6)
+			devh = 6;
+	}
 	dr = (struct ui_rect){ COLS - side, 0, side, devh };
 	gr = (struct ui_rect){ COLS - side, devh, side, body - devh };
 	ui_pane_log.draw(u, &lr);
 	ui_pane_device.draw(u, &dr);
-	if (u->prompt == UI_PR_CONFIRM || u->prompt == UI_PR_FLOW_ASK ||
-	    u->prompt == UI_PR_FLOW_TYPED || u->prompt == UI_PR_RESUME) {
+	if (u->prompt == UI_PR_CONFIRM || u->prompt == UI_PR_RESUME) {
 		ui_box(u, &gr, "Confirm", 0);
 		int y = ui_wrap(gr.y + 1, gr.x + 1, gr.w - 2, gr.y + gr.h - 2, u->confirm_text,
 		    ui_attr(UIC_WARN));
 		ui_put(y < gr.y + gr.h - 1 ? y : gr.y + gr.h - 2, gr.x + 1,
-		    u->prompt == UI_PR_FLOW_TYPED ? "type yes and Enter; Esc stops the flow" :
 		    "y goes ahead, any other key cancels", gr.w - 2, ui_attr(UIC_TITLE));
 	} else if (u->job_shown)
 		ui_pane_job.draw(u, &gr);
 	else
 		ui_pane_diag.draw(u, &gr);
+	if (u->prompt == UI_PR_FLOW_ASK || u->prompt == UI_PR_FLOW_TYPED)
+		ui_question_draw(u);
+	else if (u->prompt == UI_PR_PICK)
+		ui_pick_draw(u);
 	/* The status line: a prompt, or the last message. */
 	if (u->prompt != UI_PR_NONE) {
 		int x = ui_put(LINES - 2, 0, u->prompt_label, COLS, ui_attr(UIC_TITLE));
 
 		if (u->prompt != UI_PR_CONFIRM && u->prompt != UI_PR_FLOW_ASK &&
-		    u->prompt != UI_PR_RESUME)
+		    u->prompt != UI_PR_RESUME && u->prompt != UI_PR_PICK)
 			ui_put(LINES - 2, x, u->prompt_buf, COLS - x - 1, ui_attr(UIC_NORMAL));
 	} else
 		ui_put(LINES - 2, 0, u->status, COLS, ui_attr(u->status_bad ? UIC_BAD : UIC_NOTE));
