@@ -4,7 +4,10 @@
  * The behaviour follows protocol.md's account of esptool's ESP8266 stub: reply [error, status]
  * first, then do the slow part (write a block, change the baud, leave); a FLASH_DATA block's
  * write error is therefore reported in the reply to the next block; the flash is erased lazily,
- * just ahead of each write, in 64 KB blocks where aligned and 4 KB sectors elsewhere.
+ * just ahead of each write, in 64 KB blocks where aligned and 4 KB sectors elsewhere. Two
+ * things esptool's stub does not do, invisible on the wire: a compressed block's output is
+ * programmed in whole 256-byte pages as soon as the block is decoded (a partial page waits for
+ * the next block), and a page piece that is all 0xFF is not programmed (it was just erased).
  *
  * The opcodes and error codes are the ones in rom/rom_proto.h. The stub cannot include that
  * header's module (it is freestanding and links nothing), so it names them again below;
@@ -160,6 +163,49 @@ program(struct stub *s, uint32_t addr, const uint8_t *data, uint32_t len)
 	return 0;
 }
 
+static uint32_t
+page_piece(uint32_t addr, uint32_t len)
+{
+	uint32_t n = STUB_PAGE - addr % STUB_PAGE;
+
+	return n < len ? n : len;
+}
+
+static int
+all_ff(const uint8_t *p, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (p[i] != 0xFF)
+			return 0;
+	return 1;
+}
+
+/* Programs data, leaving out the pieces of a page that are all 0xFF: every sector of a session
+ * is erased just before it is written, so they read 0xFF already, and each one left out saves a
+ * page program cycle. Neighbouring pieces that are not blank go in one call. */
+static int
+program_data(struct stub *s, uint32_t addr, const uint8_t *data, uint32_t len)
+{
+	while (len > 0) {
+		uint32_t n = page_piece(addr, len), m;
+
+		if (all_ff(data, n)) {
+			addr += n;
+			data += n;
+			len -= n;
+			continue;
+		}
+		while (n < len && !all_ff(data + n, m = page_piece(addr + n, len - n)))
+			n += m;
+		if (program(s, addr, data, n) != 0)
+			return -1;
+		addr += n;
+		data += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /* Writes the next len bytes of the session, erasing just far enough ahead first. */
 static void
 flash_data(struct stub *s, const uint8_t *data, uint32_t len)
@@ -187,7 +233,7 @@ flash_data(struct stub *s, const uint8_t *data, uint32_t len)
 			s->remaining_erase_sectors--;
 		}
 	}
-	if (res == E_OK && program(s, s->next_write, data, len) != 0)
+	if (res == E_OK && program_data(s, s->next_write, data, len) != 0)
 		res = E_FAILED_SPI_OP;
 	s->next_write += len;
 	s->remaining -= len;
@@ -195,17 +241,48 @@ flash_data(struct stub *s, const uint8_t *data, uint32_t len)
 		s->last_error = res;
 }
 
+/* Passes inflated bytes on in whole flash pages; a partial last page waits in s->pg for the
+ * rest of it, or for the end of the session's data. */
+static void
+paged_data(struct stub *s, const uint8_t *data, uint32_t len)
+{
+	while (len > 0) {
+		uint32_t at = s->next_write + s->pg_len, n;
+
+		if (s->pg_len == 0 && at % STUB_PAGE == 0 && len >= STUB_PAGE) {
+			n = len & ~(STUB_PAGE - 1);
+			flash_data(s, data, n);
+		} else {
+			n = page_piece(at, len);
+			for (uint32_t i = 0; i < n; i++)
+				s->pg[s->pg_len + i] = data[i];
+			s->pg_len += n;
+			if ((at + n) % STUB_PAGE == 0) {
+				flash_data(s, s->pg, s->pg_len);
+				s->pg_len = 0;
+			}
+		}
+		data += n;
+		len -= n;
+	}
+	if (s->pg_len > 0 && s->pg_len >= s->remaining) {
+		flash_data(s, s->pg, s->pg_len);
+		s->pg_len = 0;
+	}
+}
+
 static int
 inflate_out(void *arg, const uint8_t *data, uint32_t len)
 {
 	struct stub *s = arg;
+	uint32_t room = s->remaining - s->pg_len;
 
-	if (len > s->remaining) {
-		flash_data(s, data, s->remaining);
+	if (len > room) {
+		paged_data(s, data, room);
 		s->overflow = 1;
 		return 1;
 	}
-	flash_data(s, data, len);
+	paged_data(s, data, len);
 	return 0;
 }
 
@@ -214,6 +291,15 @@ flash_deflated_data(struct stub *s, const uint8_t *data, uint32_t len)
 {
 	size_t used = 0;
 	int rc = stub_inflate_feed(&s->inflate, data, len, &used, inflate_out, s);
+
+	/* Program what this block decoded now, not when the 32 KB window fills: the flash then
+	 * works in step with the blocks, which keeps it busy while the next ones arrive. */
+	if (rc == STUB_INFLATE_MORE && stub_inflate_flush(&s->inflate, inflate_out, s) != 0)
+		rc = STUB_INFLATE_ERR_OUTPUT;
+	if (rc == STUB_INFLATE_DONE && s->pg_len > 0) {
+		flash_data(s, s->pg, s->pg_len);
+		s->pg_len = 0;
+	}
 
 	s->remaining_compressed -= used < s->remaining_compressed ? (uint32_t)used :
 	    s->remaining_compressed;
@@ -245,6 +331,7 @@ flash_begin(struct stub *s, uint32_t total, uint32_t offset, int compressed, uin
 	    (head + total % STUB_SECTOR + STUB_SECTOR - 1) / STUB_SECTOR;
 	s->last_error = E_OK;
 	s->overflow = 0;
+	s->pg_len = 0;
 	if (compressed)
 		stub_inflate_init(&s->inflate);
 	if (h->flash_unlock != 0 && h->flash_unlock(h->ctx) != 0)

@@ -41,6 +41,7 @@
 #define STUB_MAX_WRITE_BLOCK 0x4000u   /* largest FLASH_(DEFL_)DATA payload (esptool's stub) */
 #define STUB_FRAME_MAX (8u + 16u + STUB_MAX_WRITE_BLOCK) /* header + data header + block */
 #define STUB_SECTOR 0x1000u
+#define STUB_PAGE 0x100u
 #define STUB_BLOCK 0x10000u
 #define STUB_READ_PACKET_MAX 0x1000u   /* largest READ_FLASH packet */
 #define STUB_SCRATCH 1024u             /* flash read buffer for MD5 and READ_FLASH */
@@ -72,6 +73,10 @@ struct stub {
 	uint32_t remaining;           /* uncompressed bytes still expected */
 	uint32_t remaining_compressed;
 	uint32_t next_erase_sector, remaining_erase_sectors;
+	/* Inflated bytes of a partial flash page, held until the rest of the page arrives (or the
+	 * session's data ends), so that each page is programmed once. */
+	uint32_t pg_len;
+	uint8_t pg[STUB_PAGE];
 
 	/* RAM upload (MEM_BEGIN). */
 	uint8_t in_mem_mode;

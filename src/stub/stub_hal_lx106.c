@@ -66,6 +66,7 @@ ROM_FN(void, software_reset, 0x4000264C, (void));
 
 /* ---- state in DRAM (.bss) ---- */
 #define RX_RING 0x6000u /* holds the next 16 KB block, escapes included, while one is written */
+#define RX_SLICE 256u   /* most bytes handed to stub_feed() at once (see stub_main) */
 
 static struct stub stub;
 static uint8_t rx_ring[RX_RING];
@@ -367,6 +368,13 @@ stub_main(void)
 		if (head != tail) {
 			uint32_t n = head > tail ? head - tail : RX_RING - tail;
 
+			/* In small slices: stub_feed() copies a command into its frame buffer and then
+			 * programs the flash before it returns, and only then is the slice given back
+			 * to the ring. Fed whole, a 16 KB block that waited in the ring would hold its
+			 * ring space through its own programming, and the next block arriving
+			 * meanwhile would overflow the ring. */
+			if (n > RX_SLICE)
+				n = RX_SLICE;
 			stub_feed(&stub, rx_ring + tail, n);
 			rx_tail = tail + n == RX_RING ? 0 : tail + n;
 		}

@@ -189,6 +189,12 @@ flush(struct stub_inflate *z, uint32_t upto, stub_inflate_out_fn *out, void *arg
 	return out != 0 && out(arg, p, n) != 0 ? -1 : 0;
 }
 
+int
+stub_inflate_flush(struct stub_inflate *z, stub_inflate_out_fn *out, void *arg)
+{
+	return flush(z, z->wpos, out, arg);
+}
+
 /* Appends one byte to the window, flushing when it fills. Returns -1 if output was refused. */
 static int
 put(struct stub_inflate *z, uint8_t b, stub_inflate_out_fn *out, void *arg)

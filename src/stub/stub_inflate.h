@@ -75,6 +75,10 @@ void stub_inflate_init(struct stub_inflate *z);
  */
 int stub_inflate_feed(struct stub_inflate *z, const uint8_t *in, size_t len, size_t *used,
     stub_inflate_out_fn *out, void *arg);
+/* Hands out the output produced so far that out() has not seen yet (normally output leaves
+ * in 32 KB pieces as the window fills, and at the stream's end). The window keeps it for
+ * back-references. 0, or -1 if out() refused it. */
+int stub_inflate_flush(struct stub_inflate *z, stub_inflate_out_fn *out, void *arg);
 /* Short English text for a return code ("distance too far back"). Never NULL. */
 const char *stub_inflate_str(int rc);
 
