@@ -228,6 +228,49 @@ send_sectors(struct wr *w, int *sent)
 	return RC_OK;
 }
 
+/* A sector that may join a run for free: confirmed blank on the chip and blank in the file. */
+static int
+free_sector(const struct wr *w, size_t i)
+{
+	const uint8_t *p = w->buf + i * SECTOR;
+
+	if (w->sec[i] != SEC_SKIP || sec_len(w, i) != SECTOR)
+		return 0;
+	for (uint32_t k = 0; k < SECTOR; k++)
+		if (p[k] != 0xFF)
+			return 0;
+	return 1;
+}
+
+/*
+ * The stub erases a 64 KB block a run covers whole in one 150 ms erase, and any other sector
+ * in a 45 ms one. When a run covers four or more sectors of a block and the block's other
+ * sectors are blank in the file and on the chip, the run takes them in: one block erase
+ * instead of 4..15 sector erases, and the blank pages cost neither a page program (the stub
+ * leaves them alone) nor more than a few bytes on the wire.
+ */
+static void
+widen(const struct wr *w, size_t *i, size_t *j)
+{
+	size_t ends[2] = { *i, *j - 1 };
+
+	for (int e = 0; e < 2; e++) {
+		size_t b0 = ends[e] / SEC_PER_REGION * SEC_PER_REGION, b1 = b0 + SEC_PER_REGION;
+		size_t r0 = *i > b0 ? *i : b0, r1 = *j < b1 ? *j : b1, k;
+
+		if ((r0 == b0 && r1 == b1) || b1 > w->nsec || r1 - r0 < 4)
+			continue;
+		for (k = b0; k < b1 && ((k >= r0 && k < r1) || free_sector(w, k)); k++)
+			;
+		if (k < b1)
+			continue;
+		if (b0 < *i)
+			*i = b0;
+		if (b1 > *j)
+			*j = b1;
+	}
+}
+
 /* Plans the next run once the need of every sector it covers is known: 1 planned, 0 not yet
  * (or nothing left). */
 static int
@@ -245,6 +288,10 @@ plan_run(struct wr *w)
 		;
 	if (j < w->nsec && j - i < max && w->sec[j] == SEC_UNKNOWN)
 		return 0;
+	/* A full run ends at a 64 KB boundary if it can, so that no block is split. */
+	if (j - i == max && j % SEC_PER_REGION != 0 && j / SEC_PER_REGION * SEC_PER_REGION > i)
+		j = j / SEC_PER_REGION * SEC_PER_REGION;
+	widen(w, &i, &j);
 	u = &w->run[w->nrun];
 	memset(u, 0, sizeof *u);
 	u->s0 = i;
@@ -348,8 +395,11 @@ run_drop_first(struct wr *w)
 static void
 run_done(struct wr *w, struct wrun *u)
 {
-	for (size_t i = u->s0; i < u->s1; i++)
+	for (size_t i = u->s0; i < u->s1; i++) {
+		if (w->sec[i] == SEC_SKIP) /* a blank sector taken in by widen() */
+			w->skipped -= sec_len(w, i);
 		w->sec[i] = SEC_DONE;
+	}
 	w->written += u->n;
 	w->progress = 1;
 	/* Runs were shortened after a failure: lengthen them again after four good ones. */
@@ -410,6 +460,10 @@ take(struct wr *w)
 		w->dc = rom_proto_failure_str(&r, 1, e.kind == K_DATA ? e.idx : 0);
 		return RC_ERR_DEVICE;
 	}
+	if (e.kind != K_SECTOR && e.kind != K_REGION)
+		log_debug("flasher: answer %s %u (%zu in flight, %llu bytes)", e.kind == K_DATA ?
+		    "DATA" : e.kind == K_BEGIN ? "BEGIN" : e.kind == K_VERIFY ? "MD5 of run" : "FENCE",
+		    e.idx, w->pipe.n, (unsigned long long)w->pipe.wire);
 	if (e.op != ROM_OP_SPI_FLASH_MD5) {
 		commit(w);
 		if (e.kind == K_DATA && w->nrun > 0) {
