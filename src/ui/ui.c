@@ -312,12 +312,46 @@ ui_job_begin(struct ui *u, enum ui_job_op op, const char *path)
 	ui_job_begin_req(u, &req);
 }
 
+/* An unfinished flow in the journal (what `espdesk flow status` shows): offers to resume it
+ * (y) or to forget it (a; then the flow the user asked for, if any, starts). Returns 1 when
+ * it asks. */
+static int
+ui_resume_check(struct ui *u)
+{
+	struct flow_journal j;
+	char *cause = NULL;
+
+	if (flow_journal_load(&j, &cause) != RC_OK) {
+		free(cause);
+		return 0;
+	}
+	if (j.finished || flow_find(j.flow) == NULL)
+		return 0;
+	snprintf(u->flow_name, sizeof u->flow_name, "%s", j.flow);
+	snprintf(u->confirm_text, sizeof u->confirm_text, "An earlier %s flow did not finish "
+	    "(port %.150s%s%.300s). y resumes it at its first unproven step (nothing proven is "
+	    "redone); a forgets it%s%s (the backup store is kept).", j.flow, j.port,
+	    j.failed[0] ? "; stopped: " : "", j.failed, u->pend_flow[0] ? " and starts the " : "",
+	    u->pend_flow);
+	ui_prompt_open(u, UI_PR_RESUME, "Resume the flow (y), forget it (a), or leave it: ", NULL);
+	return 1;
+}
+
 /* A guided flow (src/flow/) as the job: resume continues the journalled one. */
 static void
 ui_flow_begin(struct ui *u, const char *flow, const char *path, const char *backup, int resume)
 {
 	struct ui_job_req req;
 
+	if (!resume) {
+		/* Remember what was asked for: an unfinished flow is offered first. */
+		snprintf(u->pend_flow, sizeof u->pend_flow, "%s", flow);
+		snprintf(u->pend_path, sizeof u->pend_path, "%s", path ? path : "");
+		snprintf(u->pend_backup, sizeof u->pend_backup, "%s", backup ? backup : "");
+		if (ui_resume_check(u))
+			return;
+		u->pend_flow[0] = '\0';
+	}
 	memset(&req, 0, sizeof req);
 	req.op = UI_JOB_FLOW;
 	snprintf(req.flow, sizeof req.flow, "%s", flow);
@@ -692,8 +726,8 @@ ui_pick_open(struct ui *u)
 	}
 	if (l.n == 0) {
 		root = backup_root();
-		snprintf(u->pick_note, sizeof u->pick_note, "The backup store (%.200s) holds no "
-		    "backup yet. F7 takes one of this device.", root);
+		snprintf(u->pick_note, sizeof u->pick_note, "No backup in the store yet: nothing "
+		    "to restore. F7 takes one of this device. (The store: %.200s)", root);
 		free(root);
 	}
 	u->picks = l.n ? xcalloc(l.n, sizeof *u->picks) : NULL;
@@ -784,13 +818,34 @@ ui_prompt_key(struct ui *u, int ch)
 		return;
 	}
 	if (u->prompt == UI_PR_RESUME) {
+		char *cause = NULL;
+
 		u->prompt = UI_PR_NONE;
 		u->dirty = 1;
-		if (ch == 'y' || ch == 'Y')
+		if (ch == 'y' || ch == 'Y') {
+			u->pend_flow[0] = '\0';
 			ui_flow_begin(u, u->flow_name, NULL, NULL, 1);
-		else
-			ui_status(u, 0, "not resumed; `espdesk flow status` shows it, `espdesk flow "
-			    "abort` forgets it");
+		} else if (ch == 'a' || ch == 'A') {
+			if (flow_abort(&cause) != RC_OK) {
+				ui_status(u, 1, "%s", cause);
+				free(cause);
+			} else if (u->pend_flow[0]) {
+				char flow[16], path[1024], backup[96];
+
+				snprintf(flow, sizeof flow, "%s", u->pend_flow);
+				snprintf(path, sizeof path, "%s", u->pend_path);
+				snprintf(backup, sizeof backup, "%s", u->pend_backup);
+				u->pend_flow[0] = '\0';
+				ui_flow_begin(u, flow, path[0] ? path : NULL, backup[0] ? backup : NULL,
+				    0);
+			} else
+				ui_status(u, 0, "the unfinished flow is forgotten; the backup store was "
+				    "not touched");
+		} else {
+			u->pend_flow[0] = '\0';
+			ui_status(u, 0, "not resumed: y resumes it next time, a forgets it (or `espdesk "
+			    "flow status|resume|abort`)");
+		}
 		return;
 	}
 	if (u->prompt == UI_PR_FLOW_TYPED && ch == 27) {
@@ -1139,26 +1194,6 @@ ui_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* An unfinished flow in the journal (what `espdesk flow status` shows): offer to resume it. */
-static void
-ui_resume_check(struct ui *u)
-{
-	struct flow_journal j;
-	char *cause = NULL;
-
-	if (flow_journal_load(&j, &cause) != RC_OK) {
-		free(cause);
-		return;
-	}
-	if (j.finished || flow_find(j.flow) == NULL)
-		return;
-	snprintf(u->flow_name, sizeof u->flow_name, "%s", j.flow);
-	snprintf(u->confirm_text, sizeof u->confirm_text, "An earlier %s flow did not finish "
-	    "(port %.150s%s%.330s). Resume it at its first unproven step? Nothing proven is redone.",
-	    j.flow, j.port, j.failed[0] ? "; stopped: " : "", j.failed);
-	ui_prompt_open(u, UI_PR_RESUME, "Resume the flow? ", NULL);
-}
-
 int
 ui_run(const struct ui_opts *o, char **cause)
 {
@@ -1229,7 +1264,7 @@ ui_run(const struct ui_opts *o, char **cause)
 		    "1-4 break it, 0 heals it", u->port);
 	else
 		ui_status(u, 0, "F1 lists every key");
-	ui_resume_check(u);
+	(void)ui_resume_check(u);
 	u->dirty = 1;
 	ui_loop(u);
 	rc = RC_OK;

@@ -412,7 +412,7 @@ ui_flow_draw(struct ui *u, const struct ui_rect *r)
 				y = ui_wrap(y, x, w, last, "MAINS: never connect it to mains while "
 				    "the adapter is attached", ui_attr(UIC_BAD));
 			if (u->o.demo && y < last)
-				ui_put(y++, x, u->demo_hands_off ? "demo: g holds GPIO0, P power-cycles" :
+				ui_put(y++, x, u->demo_hands_off ? "demo: g = GPIO0, P = power" :
 				    "demo: the button and power are handled for you", w,
 				    ui_attr(UIC_NOTE));
 		} else {
@@ -588,19 +588,21 @@ ui_question_draw(struct ui *u)
 	struct ui_rect r;
 	char ans[300];
 
-	if (typed)
+	if (u->prompt == UI_PR_RESUME)
+		snprintf(ans, sizeof ans, "y resumes it, a forgets it, any other key leaves it");
+	else if (typed)
 		snprintf(ans, sizeof ans, "Type yes and Enter to go ahead; anything else or Esc "
 		    "stops the flow safely: %.100s", u->prompt_buf);
 	else
 		snprintf(ans, sizeof ans, "y goes ahead; any other key stops the flow safely");
 	h = 2 + ui_wrap_rows(u->confirm_text, iw) + 1 + ui_wrap_rows(ans, iw);
-	if (u->confirm_detail[0])
+	if (u->confirm_detail[0] && u->prompt != UI_PR_RESUME)
 		h += ui_wrap_rows(u->confirm_detail, iw) + 1;
-	r = ui_overlay(u, typed ? "The flow asks (this risks your only backup)" : "The flow asks",
-	    w, h);
+	r = ui_overlay(u, u->prompt == UI_PR_RESUME ? "An unfinished flow" : typed ?
+	    "The flow asks (this risks your only backup)" : "The flow asks", w, h);
 	y = r.y + 1;
 	last = r.y + r.h - 1;
-	if (u->confirm_detail[0])
+	if (u->confirm_detail[0] && u->prompt != UI_PR_RESUME)
 		y = ui_wrap(y, r.x + 2, iw, last, u->confirm_detail, ui_attr(UIC_NORMAL)) + 1;
 	y = ui_wrap(y, r.x + 2, iw, last, u->confirm_text, ui_attr(UIC_WARN)) + 1;
 	ui_wrap(y, r.x + 2, iw, last, ans, ui_attr(UIC_TITLE));
@@ -684,7 +686,7 @@ ui_draw_all(struct ui *u)
 	gr = (struct ui_rect){ COLS - side, devh, side, body - devh };
 	ui_pane_log.draw(u, &lr);
 	ui_pane_device.draw(u, &dr);
-	if (u->prompt == UI_PR_CONFIRM || u->prompt == UI_PR_RESUME) {
+	if (u->prompt == UI_PR_CONFIRM) {
 		ui_box(u, &gr, "Confirm", 0);
 		int y = ui_wrap(gr.y + 1, gr.x + 1, gr.w - 2, gr.y + gr.h - 2, u->confirm_text,
 		    ui_attr(UIC_WARN));
@@ -694,7 +696,8 @@ ui_draw_all(struct ui *u)
 		ui_pane_job.draw(u, &gr);
 	else
 		ui_pane_diag.draw(u, &gr);
-	if (u->prompt == UI_PR_FLOW_ASK || u->prompt == UI_PR_FLOW_TYPED)
+	if (u->prompt == UI_PR_FLOW_ASK || u->prompt == UI_PR_FLOW_TYPED ||
+	    u->prompt == UI_PR_RESUME)
 		ui_question_draw(u);
 	else if (u->prompt == UI_PR_PICK)
 		ui_pick_draw(u);

@@ -3,36 +3,9 @@
 # read back from the screen (capture-pane). Prints TAP. Expected values come from the reference
 # (the ROM banner of a power-on flash boot: rst cause 1, boot mode (3,x); protocol.md) and from
 # the simulator's own flash file, never from espdesk's output.
-B=${ESPDESK_BUILDDIR:-.}
-n=0; failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; [ -n "$2" ] && echo "# $2"; }
-skip_all() { echo "ok 1 - tui demo # SKIP $1"; echo "1..1"; exit 0; }
-
-command -v tmux >/dev/null || skip_all "tmux is not installed (apt-get install tmux)"
-[ -x "$B/espdesk" ] && [ -x "$B/espdesk-sim" ] || skip_all "espdesk or espdesk-sim not built"
-
-work=$(mktemp -d /tmp/tui-test-XXXXXX)
-sock=tui$$
-T() { tmux -L "$sock" "$@"; }
-screen() { T capture-pane -p -t 0 2>/dev/null; }
-cleanup() { T kill-server 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-
-# wait_for PATTERN SECONDS: polls the screen until the extended regex matches.
-wait_for() {
-	local i
-	for ((i = 0; i < $2 * 5; i++)); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-dump() { screen | sed 's/^/#   /'; }
-
-locale=C.UTF-8
-locale -a 2>/dev/null | grep -qi '^c.utf-\?8$' || locale=C
-T new-session -d -x 80 -y 24 "env LANG=$locale LC_ALL=$locale '$B/espdesk' --demo 2>'$work/err'; echo \"EXIT=\$?\" >'$work/exit'; sleep 60"
+NAME=tui-demo
+. "$(dirname "$0")/lib.sh"
+tui_start 80 24
 
 # 1. The demo starts and the log pane shows the decoded power-on boot.
 if wait_for 'rst cause:1, boot mode:\(3,[0-9]\)' 20; then
@@ -41,7 +14,7 @@ else
 	nok "demo: the log pane shows the ROM banner of a power-on flash boot" "$(cat "$work/err" 2>/dev/null)"; dump
 fi
 # Panes cut the path; the status line shows it whole: take the longest.
-demo=$(screen | grep -Eo '/tmp/espdesk-demo-[A-Za-z0-9]+' | awk 'length > l { l = length; s = $0 } END { print s }')
+demo=$(demo_dir)
 flash=$demo/flash.bin
 [ -f "$flash" ] && ok "demo: the simulator's flash file exists ($flash)" || nok "demo: flash file" "no $flash"
 # The application's log at 115200 after the switch (the demo firmware's script, doc/sim-firmware.md).
@@ -76,14 +49,15 @@ fi
 wait_for 'reconnected' 10 >/dev/null
 if wait_for 'ESP8285' 2; then ok "device pane: the chip identified during the job"; else nok "device pane: chip"; dump; fi
 
-# 4. Erase: asks first and says what is lost; then the flash is all 0xFF.
+# 4. Erase runs the erase flow: this store holds no backup of the device, so it asks the risky
+# question (the range it wipes, what is lost) and wants "yes" typed out.
 T send-keys -t 0 Escape; sleep 0.3; T send-keys -t 0 e
-if wait_for 'Erase ALL' 3 && screen | grep -q '0x0FFFFF'; then
-	ok "erase: the confirmation names the whole range 0x000000-0x0FFFFF"
+if wait_for 'Erase ALL' 20 && screen | grep -q '0x0FFFFF' && screen | grep -q 'no verified backup'; then
+	ok "erase: the flow's question names the whole range 0x000000-0x0FFFFF and the missing backup"
 else
 	nok "erase: the confirmation names the range"; dump
 fi
-T send-keys -t 0 y
+T send-keys -t 0 -l yes; T send-keys -t 0 Enter
 head -c 1048576 /dev/zero | tr '\0' '\377' >"$work/ff.bin"
 if wait_for 'erase done' 90 && cmp -s "$flash" "$work/ff.bin"; then
 	ok "erase: every byte of the simulator's flash is 0xFF"
@@ -128,8 +102,7 @@ ctl plug >/dev/null
 if wait_for 'reconnected to' 10; then ok "plug: reconnects by itself"; else nok "plug"; dump; fi
 
 # 8. Quit: the simulator stops and its directory goes.
-T send-keys -t 0 q
-for i in $(seq 50); do [ -f "$work/exit" ] && break; sleep 0.2; done
+tui_quit
 if grep -q 'EXIT=0' "$work/exit" 2>/dev/null && [ ! -e "$demo" ]; then
 	ok "q quits with status 0 and stops the simulator"
 else

@@ -3,39 +3,12 @@
 # (F7) into the backup store, then the flash flow (F8) with the demo firmware. Expected values come
 # from the simulator's own flash file and from espdesk-sim make-firmware, never from espdesk's
 # output; the boot banner's shape is from the reference (protocol.md, bootlog.md). Prints TAP.
-B=${ESPDESK_BUILDDIR:-.}
-n=0; failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; [ -n "$2" ] && echo "# $2"; }
-skip_all() { echo "ok 1 - tui flow # SKIP $1"; echo "1..1"; exit 0; }
-
-command -v tmux >/dev/null || skip_all "tmux is not installed (apt-get install tmux)"
-[ -x "$B/espdesk" ] && [ -x "$B/espdesk-sim" ] || skip_all "espdesk or espdesk-sim not built"
-
-work=$(mktemp -d /tmp/tui-flow-XXXXXX)
-export ESPDESK_DATA_HOME=$work/data
-sock=tuiflow$$
-T() { tmux -L "$sock" "$@"; }
-screen() { T capture-pane -p -t 0 2>/dev/null; }
-cleanup() { T kill-server 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-
-wait_for() {
-	local i
-	for ((i = 0; i < $2 * 5; i++)); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-dump() { screen | sed 's/^/#   /'; }
-
-locale=C.UTF-8
-locale -a 2>/dev/null | grep -qi '^c.utf-\?8$' || locale=C
-T new-session -d -x 120 -y 40 "env ESPDESK_DATA_HOME='$ESPDESK_DATA_HOME' LANG=$locale LC_ALL=$locale '$B/espdesk' --demo 2>'$work/err'; echo \"EXIT=\$?\" >'$work/exit'; sleep 60"
+NAME=tui-flow
+. "$(dirname "$0")/lib.sh"
+tui_start 120 40
 
 if wait_for 'MQT: Connected' 30; then ok "demo: the demo firmware boots"; else nok "demo boots" "$(cat "$work/err" 2>/dev/null)"; dump; fi
-demo=$(screen | grep -Eo '/tmp/espdesk-demo-[A-Za-z0-9]+' | awk 'length > l { l = length; s = $0 } END { print s }')
+demo=$(demo_dir)
 flash=$demo/flash.bin
 [ -f "$flash" ] && ok "demo: the simulator's flash file exists" || nok "demo: flash file" "no $flash"
 cp "$flash" "$work/before.bin" 2>/dev/null
@@ -97,17 +70,13 @@ grep -q 'EXIT=0' "$work/exit" 2>/dev/null && ok "q quits with status 0" || nok "
 
 # 3. A flow that dies (as a crash or a closed SSH session would: the engine's test hook exits at
 # the store step) is offered for resume at the next start-up, and resuming finishes it.
-rm -f "$work/exit"
-T kill-server 2>/dev/null; sleep 0.5
-T new-session -d -x 120 -y 40 "env ESPDESK_FLOW_TEST_EXIT=store ESPDESK_DATA_HOME='$ESPDESK_DATA_HOME' LANG=$locale LC_ALL=$locale '$B/espdesk' --demo 2>'$work/err'; echo \"EXIT=\$?\" >'$work/exit'; sleep 60"
+tui_start 120 40 ESPDESK_FLOW_TEST_EXIT=store
 wait_for 'MQT: Connected' 30 >/dev/null
 nb=$(ls "$ESPDESK_DATA_HOME"/espdesk/backups/*/*.bin 2>/dev/null | wc -l)
 T send-keys -t 0 F7
 for i in $(seq 100); do [ -f "$work/exit" ] && break; sleep 0.2; done
 grep -q 'EXIT=99' "$work/exit" 2>/dev/null && ok "a backup flow killed at its store step" || nok "killed at store" "$(cat "$work/exit" 2>/dev/null)"
-rm -f "$work/exit"
-T kill-server 2>/dev/null; sleep 0.5
-T new-session -d -x 120 -y 40 "env ESPDESK_DATA_HOME='$ESPDESK_DATA_HOME' LANG=$locale LC_ALL=$locale '$B/espdesk' --demo 2>'$work/err'; echo \"EXIT=\$?\" >'$work/exit'; sleep 60"
+tui_start 120 40
 if wait_for 'earlier backup flow did not finish' 30; then ok "start-up: the resume prompt names the unfinished flow"; else nok "resume prompt"; dump; fi
 T send-keys -t 0 y
 if wait_for 'backup done' 120 && screen | grep -q '\[x\] store'; then ok "resume: the backup flow finishes"; else nok "resume finishes"; dump; fi
