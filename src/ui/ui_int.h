@@ -113,6 +113,9 @@ struct ui {
 	char confirm_text[900];
 	char confirm_detail[600];     /* a flow question's detail (what it means), or "" */
 	char flow_name[16];           /* the flow a flow job runs ("" none yet) */
+	char pend_flow[16];           /* a flow asked for while an unfinished one is offered */
+	char pend_path[1024];
+	char pend_backup[96];
 
 	/* The restore picker (UI_PR_PICK): the store's backups, newest first. */
 	struct ui_pick *picks;
