@@ -600,7 +600,7 @@ wr_loop(struct wr *w, char **cause)
 		if ((rc = recover(w, cause)) < 0)
 			return rc;
 		/* Shorter runs on a noisy line; every second failure a lower baud. */
-		if (w->run_max > SECTOR * 4)
+		if (w->run_max > SECTOR)
 			w->run_max /= 2;
 		w->good = 0;
 		if (++fails % 2 == 0) {
