@@ -6,8 +6,11 @@
  * Each line prints the seconds the operation took (connecting excluded) and the ratio to the
  * wire limit: the bytes that must cross the UART in the busy direction (SLIP escapes and frame
  * overhead included) divided by baud/10, plus the flash's datasheet times (W25Q32FV typical:
- * 0.7 ms per 256-byte page, 45 ms per 4 KB sector, chip erase 10 s per 4 MB; the figures the
- * simulator models). Run with `make bench`; BENCH_QUICK=1 skips the 4 MB backups at 115200.
+ * 0.7 ms per 256-byte page, 45 ms per 4 KB sector, 150 ms per 64 KB block, chip erase 10 s per
+ * 4 MB; the figures the simulator models). Write lines also print the pipelined floor (see
+ * write_limit()). Run with `make bench`; BENCH_QUICK=1 skips the 4 MB backups at 115200,
+ * BENCH_ONLY=read|write|erase picks operations, BENCH_BAUD=N and BENCH_LAT=N pick rows, and
+ * BENCH_LOG=FILE writes the engine's debug log (timestamps: where the time goes).
  */
 #include "config.h"
 

@@ -1,12 +1,13 @@
 /*
  * flasher_write.c: writing flash.
  *
- * Through the stub: the device's MD5 of every 4 KB sector is compared with the file first and
- * matching sectors are skipped; the rest is sent as runs of at most 256 KB, each one zlib stream
- * (FLASH_DEFL_*, level 9, 16 KB blocks; the stub answers a block before it programs it, so the
- * next block is already arriving while the flash works), and each run is checked by the
- * device's MD5 afterwards. A run that fails is sent again after a resync; repeated failures
- * step the baud down.
+ * Through the stub: 4 KB sectors whose device MD5 already matches the file are skipped (64 KB
+ * regions are asked first, sectors only inside regions that differ); the rest goes as runs of
+ * up to 256 KB, each one zlib stream (FLASH_DEFL_*, level 9, 8 KB blocks), each checked by the
+ * device's MD5. All of it is one pipeline of commands in flight (see "The stub write pipeline"
+ * below), so the flash never waits for a round trip. After a failure the pipeline resyncs and
+ * goes on from the first sector not done, with shorter runs; repeated failures step the baud
+ * down.
  *
  * Through the ROM: one FLASH_BEGIN with esptool's erase-size compensation (§7.2), then 0x400-byte
  * FLASH_DATA blocks padded with 0xFF, each retried up to three times. Nothing can be verified.
@@ -80,6 +81,15 @@ dev_fail(struct flasher *f, int rc, char *dc, const char *what, char **cause)
  *
  * So a sector is skipped only on a confirmed matching MD5, and a byte counts as written only
  * when the MD5 of its whole run matched.
+ *
+ * State (struct wr). Per region: REG_ASK -> REG_ASKED -> REG_MATCH (all its sectors skipped)
+ * or REG_SECTORS -> REG_SECTORS_ASKED -> REG_KNOWN. Per sector: SEC_UNKNOWN -> SEC_NEED or
+ * SEC_SKIP; SEC_NEED (or a blank SEC_SKIP that widen() took into a run) -> SEC_DONE when its
+ * run's MD5 is confirmed. Runs: up to OPEN_RUNS in the pipe, oldest first; the oldest waits for
+ * its MD5, the newest is being sent (begun, sent/acked blocks, verify_sent). MD5 answers wait
+ * in tent[] for the next non-MD5 answer (commit()). An abort (recover()) returns ASKED states to
+ * ASK / SECTORS, empties tent[] and the pipe, and drops the open runs; plan goes back to the
+ * first of them.
  */
 #define REGION 0x10000u
 #define SEC_PER_REGION (REGION / SECTOR)
@@ -549,7 +559,7 @@ recover(struct wr *w, char **cause)
 static void
 give_up(struct wr *w, int rc, int tries, char **cause)
 {
-	size_t i = w->plan;
+	size_t i = 0; /* the first sector not done */
 	char *hint, *all;
 
 	while (i < w->nsec && (w->sec[i] == SEC_SKIP || w->sec[i] == SEC_DONE))
