@@ -401,8 +401,7 @@ ui_job_begin_req(struct ui *u, struct ui_job_req *reqp)
 	ui_note(u, op == UI_JOB_IDENTIFY ? "-- identify: the port passes to the flasher" :
 	    op == UI_JOB_BACKUP ? "-- backup: the port passes to the flasher" :
 	    op == UI_JOB_WRITE ? "-- write: the port passes to the flasher" :
-	    op == UI_JOB_FLOW ? "-- flow: the port passes to the guided flow" :
-	    "-- erase: the port passes to the flasher");
+	    "-- flow: the port passes to the guided flow");
 	u->watching = 0;
 	u->watch_seq = 0;
 	if (u->o.demo && !u->demo_hands_off) {
@@ -1221,7 +1220,7 @@ ui_run(const struct ui_opts *o, char **cause)
 		}
 		snprintf(u->port, sizeof u->port, "%s", u->demo.port);
 		if (o->profile == NULL)
-			u->o.profile = "basic-r2";
+			u->o.profile = u->demo.big ? "esp8266-4mb" : "basic-r2";
 	} else
 		snprintf(u->port, sizeof u->port, "%s", o->port);
 	u->profiles = profile_set_load_default();
@@ -1260,8 +1259,9 @@ ui_run(const struct ui_opts *o, char **cause)
 		goto out;
 	}
 	if (o->demo)
-		ui_status(u, 0, "demo: a simulated Sonoff Basic R2 on %s. F1 lists every key; "
-		    "1-4 break it, 0 heals it", u->port);
+		ui_status(u, 0, "demo: a simulated %s on %s. F1 lists every key; "
+		    "1-4 break it, 0 heals it", u->demo.big ? "ESP8266 board with 4 MB of flash" :
+		    "Sonoff Basic R2", u->port);
 	else
 		ui_status(u, 0, "F1 lists every key");
 	(void)ui_resume_check(u);

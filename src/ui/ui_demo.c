@@ -55,7 +55,7 @@ ui_demo_find_sim(struct ui_demo *d)
 static int
 ui_demo_make_fw(struct ui_demo *d, const char *out, const char *opt1, const char *opt2)
 {
-	const char *argv[8];
+	const char *argv[10];
 	int n = 0, st, fd;
 	pid_t pid;
 
@@ -63,6 +63,8 @@ ui_demo_make_fw(struct ui_demo *d, const char *out, const char *opt1, const char
 	argv[n++] = "make-firmware";
 	argv[n++] = out;
 	argv[n++] = "--demo";
+	argv[n++] = "--flash-size";
+	argv[n++] = d->big ? "4MB" : "1MB";
 	if (opt1 != NULL)
 		argv[n++] = opt1;
 	if (opt2 != NULL)
@@ -95,6 +97,8 @@ ui_demo_start(struct ui_demo *d, char **cause)
 	memset(d, 0, sizeof *d);
 	d->pid = -1;
 	ui_demo_find_sim(d);
+	d->big = getenv("ESPDESK_DEMO_FLASH") != NULL &&
+	    strcmp(getenv("ESPDESK_DEMO_FLASH"), "4MB") == 0;
 	snprintf(d->dir, sizeof d->dir, "/tmp/espdesk-demo-XXXXXX");
 	if (mkdtemp(d->dir) == NULL) {
 		*cause = xfmt("demo: cannot create a directory in /tmp: %s", strerror(errno));
@@ -110,9 +114,12 @@ ui_demo_start(struct ui_demo *d, char **cause)
 		return RC_ERR_IO;
 	}
 	argv[n++] = d->sim;
-	argv[n++] = "--chip"; argv[n++] = "esp8285";
+	argv[n++] = "--chip"; argv[n++] = d->big ? "esp8266" : "esp8285";
 	argv[n++] = "--flash"; argv[n++] = d->flash;
-	argv[n++] = "--flash-size"; argv[n++] = "1MB";
+	argv[n++] = "--flash-size"; argv[n++] = d->big ? "4MB" : "1MB";
+	if (d->big) {
+		argv[n++] = "--flash-id"; argv[n++] = "0xEF4016";  /* W25Q32 (devices.md) */
+	}
 	argv[n++] = "--link"; argv[n++] = d->port;
 	argv[n++] = "--control"; argv[n++] = d->ctl;
 	argv[n++] = "--no-autoreset";

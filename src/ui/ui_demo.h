@@ -4,6 +4,8 @@
  * firmware (`espdesk-sim make-firmware --demo`), in a private temporary directory, and acts on
  * the simulated board through its control socket: the GPIO0 button, power, and the failure
  * scenarios. ui_demo_stop() stops the simulator and removes the directory.
+ * ESPDESK_DEMO_FLASH=4MB makes the board an ESP8266EX with a 4 MB W25Q32 instead (a bigger
+ * board to restore a 1 MB dump to; the tests use it).
  *
  * Ownership: struct ui_demo is the caller's. Errors: RC_ERR_IO / RC_ERR_ARG with a cause
  * (caller frees) naming what failed and what to do.
@@ -21,6 +23,7 @@ struct ui_demo {
 	char flash[300];   /* the simulated flash file */
 	char sim[1024];    /* the espdesk-sim binary */
 	int gpio0_down;
+	int big;           /* ESP8266EX, 4 MB (ESPDESK_DEMO_FLASH=4MB) instead of the ESP8285 */
 };
 
 /* The failure scenarios the demo keys trigger. */

@@ -18,7 +18,7 @@
 const char *
 ui_job_op_name(enum ui_job_op op)
 {
-	static const char *const names[] = { "identify", "backup", "write", "erase", "flow" };
+	static const char *const names[] = { "identify", "backup", "write", "flow" };
 
 	return (size_t)op < ARRAY_SIZE(names) ? names[op] : "job";
 }
@@ -396,11 +396,6 @@ ui_job_main(void *arg)
 			rc = ui_job_write(j, f, res, sizeof res, &cause);
 			break;
 		case UI_JOB_FLOW:
-			break;
-		case UI_JOB_ERASE:
-			if ((rc = flasher_erase_chip(f, &cause)) == RC_OK)
-				snprintf(res, sizeof res, "erased all %u KB of flash",
-				    flasher_flash_size(f) / 1024);
 			break;
 		}
 		/* Leave the loader either way so the log shows the boot (a cancelled job too). */

@@ -24,7 +24,8 @@
 
 #include "flasher/flasher.h"
 
-enum ui_job_op { UI_JOB_IDENTIFY, UI_JOB_BACKUP, UI_JOB_WRITE, UI_JOB_ERASE, UI_JOB_FLOW };
+/* Erasing is the erase flow's job (UI_JOB_FLOW), with its backup interlock. */
+enum ui_job_op { UI_JOB_IDENTIFY, UI_JOB_BACKUP, UI_JOB_WRITE, UI_JOB_FLOW };
 
 #define UI_JOB_MAX_STEPS 16
 
