@@ -127,6 +127,13 @@ ui_dec_cb(void *arg, const struct bootlog_event *ev)
 	else if (u->state == UI_ST_UNKNOWN && ev->kind == BL_TEXT && ev->len > 0)
 		u->state = UI_ST_APP;
 	a = baudsw_event(&u->sw, ev);
+	if (a == BAUDSW_SWITCH && u->watching) {
+		/* The flow's boot watch holds the port and follows the baud itself: the line
+		 * shows as read (garbage at another baud), no switch is asked for. */
+		u->sw.want = 0;
+		u->sw.dropped = 0;
+		a = BAUDSW_SHOW;
+	}
 	if (a != BAUDSW_SHOW)
 		return;
 	bootlog_describe(ev, annot, sizeof annot);
@@ -462,9 +469,6 @@ ui_watch_rx(void *arg, const uint8_t *buf, size_t len, int baud)
 	u->rx_bytes += len;
 	u->last_rx_ms = clock_now_ms();
 	bootlog_feed(&u->dec, buf, len);
-	/* A wrong-baud verdict cannot switch a port the watch holds: the lines show as read. */
-	u->sw.want = 0;
-	u->sw.dropped = 0;
 }
 
 /* The flow's boot watch listens now: the log pane starts a fresh boot, and the demo boots the

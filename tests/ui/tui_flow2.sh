@@ -53,6 +53,8 @@ if screen | grep -q 'flow done' && cmp -s "$flash" "$work/ff.bin"; then ok "eras
 T send-keys -t 0 Escape; sleep 0.3; T send-keys -t 0 0
 wait_for 'MQT: Connected' 30 >/dev/null
 T send-keys -t 0 F7
+# The engine's READ events drive the flow pane's progress bar: "done/total KB rate KB/s ETA".
+if wait_for '[0-9]+/1024 KB [0-9]+ KB/s ETA' 60; then ok "flow pane: the read's progress with bytes, rate and ETA"; else nok "flow progress bar"; dump; fi
 flow_end backup >/dev/null
 cp "$flash" "$work/a.bin"
 if screen | grep -q 'flow done' && cmp -s "$(newest)" "$work/a.bin"; then ok "F7: the stored backup equals the flash"; else nok "F7 backup"; dump; fi
