@@ -53,6 +53,7 @@ struct flow_ctx {
 	struct flasher_hdr hdr;
 	int have_backup;              /* a verified backup of this device exists (j.backup) */
 	atomic_bool cancel;
+	int skipped;                  /* the running step had nothing to do: it proved nothing */
 	int last_pct;
 	int last_phase;
 };

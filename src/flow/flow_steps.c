@@ -214,7 +214,8 @@ int
 flow_st_read(struct flow_ctx *c, char **cause)
 {
 	if (c->have_backup) {
-		flow_say(c, "  skipped: a verified backup exists");
+		flow_say(c, "  a verified backup exists: nothing to do");
+		c->skipped = 1;
 		return RC_OK;
 	}
 	free(c->dump);
@@ -230,7 +231,8 @@ flow_st_verify_read(struct flow_ctx *c, char **cause)
 	int rc;
 
 	if (c->have_backup) {
-		flow_say(c, "  skipped: a verified backup exists");
+		flow_say(c, "  a verified backup exists: nothing to do");
+		c->skipped = 1;
 		return RC_OK;
 	}
 	if ((rc = flasher_md5(c->f, 0, c->size, dev, cause)) != RC_OK)
@@ -281,7 +283,8 @@ flow_st_store(struct flow_ctx *c, char **cause)
 	int rc;
 
 	if (c->have_backup) {
-		flow_say(c, "  skipped: a verified backup exists (%s)", c->j.backup);
+		flow_say(c, "  a verified backup exists (%s): nothing to do", c->j.backup);
+		c->skipped = 1;
 		return RC_OK;
 	}
 	memset(&m, 0, sizeof m);
@@ -557,7 +560,8 @@ flow_st_watch(struct flow_ctx *c, char **cause)
 	int rc, baud = 74880, ms = c->o.watch_ms ? c->o.watch_ms : 6000;
 
 	if (c->o.watch_ms < 0) {
-		flow_say(c, "  not watching (--no-watch)");
+		flow_say(c, "  not watching (--no-watch): nothing is known of the boot");
+		c->skipped = 1;
 		return RC_OK;
 	}
 	if (c->f != NULL) {

@@ -121,6 +121,7 @@ answer y e s Enter && rc=$(wait_rc 120)
 [ -n "${FLOWTTY_SHOW:-}" ] && screen
 check "another unit's dump, typed 'yes': restored, the flash is A's dump" "[ '$rc' = 0 ] && cmp -s '$T/b.bin' '$T/stock.bin'"
 check "another unit's dump: the question explained the eWeLink identity first" "screen | grep -q 'eWeLink'"
+check "--no-watch: the watch step says skipped and claims nothing about the boot" "screen | grep -q 'watch: skipped' && ! screen | grep -q 'application is up'"
 
 # A 4 MB chip: the 1 MB dump needs the relayout, an ordinary question (y is enough). The risky
 # one is answered by its flag here.
