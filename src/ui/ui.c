@@ -21,6 +21,7 @@
 #include "bootlog/bootlog.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/sig.h"
 #include "core/xmalloc.h"
 #include "flow/flow.h"
 #include "ui/ui_curses.h"
@@ -35,17 +36,6 @@
 static struct ui *ui_cur;        /* for the fatal hook */
 static int ui_sigpipe[2] = { -1, -1 };
 static int ui_curses_on;
-
-static void
-ui_on_signal(int sig)
-{
-	unsigned char c = (unsigned char)sig;
-	int e = errno;
-
-	if (ui_sigpipe[1] >= 0 && write(ui_sigpipe[1], &c, 1) < 0)
-		(void)0;
-	errno = e;
-}
 
 /* Restores the terminal; safe to call twice and from fatal(). */
 static void
@@ -137,9 +127,6 @@ ui_dec_cb(void *arg, const struct bootlog_event *ev)
 	if (a != BAUDSW_SHOW)
 		return;
 	bootlog_describe(ev, annot, sizeof annot);
-	if (ev->kind == BL_GARBAGE)
-		snprintf(annot, sizeof annot, "%zu bytes sent at another baud, likely %d", ev->len,
-		    ev->baud);
 	logbuf_add(u->log, ui_role(ev), ui_wall_ms(), ev->text, ev->len, annot);
 	u->dirty = 1;
 }
@@ -956,7 +943,7 @@ ui_action(struct ui *u, enum ui_action a)
 		return;
 	}
 	switch (a) {
-	case UA_HELP: u->help = 1; break;
+	case UA_HELP: u->help = 1; u->help_top = 0; break;
 	case UA_QUIT:
 		if (u->job_active) {
 			ui_job_cancel(&u->job);
@@ -1066,7 +1053,19 @@ ui_key(struct ui *u, int ch)
 		return;
 	}
 	if (u->help) {
-		u->help = 0;
+		int n = ui_help_entries(u), step = LINES / 3 > 1 ? LINES / 3 : 1;
+
+		/* Scroll keys move the list (80x24 does not hold every key); others close it. */
+		if (ch == KEY_DOWN || ch == 'j' || ch == ' ')
+			u->help_top = u->help_top + 1 < n ? u->help_top + 1 : u->help_top;
+		else if (ch == KEY_NPAGE)
+			u->help_top = u->help_top + step < n ? u->help_top + step : n - 1;
+		else if (ch == KEY_UP || ch == 'k')
+			u->help_top = u->help_top > 0 ? u->help_top - 1 : 0;
+		else if (ch == KEY_PPAGE)
+			u->help_top = u->help_top > step ? u->help_top - step : 0;
+		else
+			u->help = 0;
 		u->dirty = 1;
 		return;
 	}
@@ -1177,24 +1176,17 @@ ui_loop(struct ui *u)
 	}
 }
 
+/* INT, TERM and HUP (a closed SSH session) end the loop through a self-pipe (core/sig.h). */
 static void
 ui_signals(void)
 {
-	struct sigaction sa;
-
 	if (pipe(ui_sigpipe) != 0)
 		fatal("pipe");
 	for (int i = 0; i < 2; i++) {
 		fcntl(ui_sigpipe[i], F_SETFL, O_NONBLOCK);
 		fcntl(ui_sigpipe[i], F_SETFD, FD_CLOEXEC);
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = ui_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sig_catch_stop(ui_sigpipe[1]);
 }
 
 int

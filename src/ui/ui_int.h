@@ -133,6 +133,7 @@ struct ui {
 	int status_bad;
 
 	int help;                     /* the help screen shows */
+	int help_top;                 /* its first entry shown (scrolled on a short screen) */
 	int utf8, colours, mono;
 	int dirty;
 	int64_t last_draw_ms;
@@ -149,6 +150,8 @@ int ui_attr(enum ui_colour c);
 int ui_put(int y, int x, const char *s, int maxcols, int attr);
 void ui_box(struct ui *u, const struct ui_rect *r, const char *title, int focus);
 void ui_draw_all(struct ui *u);
+/* Entries the help screen lists (demo keys only in --demo). */
+int ui_help_entries(const struct ui *u);
 const char *ui_state_name(enum ui_dev_state st);
 
 /* ui_keys.c: the key table. */

@@ -513,28 +513,48 @@ ui_keybar(struct ui *u, int y)
 	}
 }
 
+static int ui_wrap_rows(const char *s, int w);
+
+int
+ui_help_entries(const struct ui *u)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ui_nkeys; i++)
+		if (ui_keys[i].name != NULL && (!ui_keys[i].demo || u->o.demo))
+			n++;
+	return n;
+}
+
+/* The keys, from entry u->help_top on, each help text wrapped under its own column; two
+ * columns on a wide screen. The title says when there is more to scroll to. */
 static void
 ui_help_draw(struct ui *u)
 {
 	struct ui_rect r = { 0, 0, COLS, LINES };
-	int y = 1, col = 0, colw = COLS >= 160 ? COLS / 2 : COLS;
-	char line[300];
+	int y = 1, col = 0, colw = COLS >= 160 ? COLS / 2 : COLS, last = LINES - 1, idx = 0;
+	int tw = colw - 4 - 7, more = 0;
 
-	ui_box(u, &r, "espdesk keys (any key closes)", 0);
 	for (size_t i = 0; i < ui_nkeys; i++) {
 		const struct ui_key *k = &ui_keys[i];
+		int attr = ui_attr(k->demo ? UIC_NOTE : UIC_NORMAL);
 
-		if (k->name == NULL || (k->demo && !u->o.demo))
+		if (k->name == NULL || (k->demo && !u->o.demo) || idx++ < u->help_top)
 			continue;
-		if (y >= LINES - 1) {
-			if (colw == COLS)
+		if (y + ui_wrap_rows(k->help, tw) > last) {
+			if (colw == COLS || col != 0) {
+				more = 1;
 				break;
+			}
 			y = 1;
 			col = colw;
 		}
-		snprintf(line, sizeof line, "%-6s %s", k->name, k->help);
-		ui_put(y++, col + 2, line, colw - 4, ui_attr(k->demo ? UIC_NOTE : UIC_NORMAL));
+		ui_put(y, col + 2, k->name, 6, attr);
+		y = ui_wrap(y, col + 2 + 7, tw, last, k->help, attr);
 	}
+	ui_box(u, &r, more ? "espdesk keys (Down/PgDn: more; any other key closes)" :
+	    u->help_top > 0 ? "espdesk keys (Up/PgUp: back; any other key closes)" :
+	    "espdesk keys (any key closes)", 0);
 }
 
 /* A box over the panes, centred, w columns (capped to the screen), h rows; cleared inside. */
