@@ -101,8 +101,13 @@ upload_seg(struct flasher *f, const struct stub_seg *s, char **cause)
 	return rc;
 }
 
-int
-flasher_stub_upload(struct flasher *f, char **cause)
+/*
+ * One upload: both segments, MEM_END, and the greeting. *rom_answers is set when the stub did not
+ * greet and the ROM loader still answers SYNC: MEM_END was lost on the line, so the ROM never
+ * jumped, and the upload can simply be done again.
+ */
+static int
+upload_once(struct flasher *f, int *rom_answers, char **cause)
 {
 	const struct stub_image *im = &stub_image_esp8266;
 	const struct stub_seg segs[2] = {
@@ -114,8 +119,7 @@ flasher_stub_upload(struct flasher *f, char **cause)
 	size_t n;
 	int rc, bad;
 
-	*cause = NULL;
-	flasher_phase_start(f, FLASHER_PH_STUB);
+	*rom_answers = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(segs); i++)
 		if (segs[i].len > 0 && (rc = upload_seg(f, &segs[i], cause)) < 0)
 			return rc;
@@ -143,11 +147,15 @@ flasher_stub_upload(struct flasher *f, char **cause)
 	}
 	if (rc == RC_ERR_TIMEOUT) {
 		/* The greeting may have been garbled on the way: a running stub answers SYNC with
-		 * the value 0 (§4.1). */
+		 * the value 0 (§4.1); the ROM, with its own value. */
 		int running = 0;
 
 		for (int i = 0; i < 3; i++)
-			if (flasher_conn_sync(f, &running) == RC_OK && running) {
+			if (flasher_conn_sync(f, &running) == RC_OK) {
+				if (!running) {
+					*rom_answers = 1;
+					break;
+				}
 				f->info.stub = 1;
 				log_debug("flasher: stub running (its greeting was lost)");
 				return RC_OK;
@@ -159,5 +167,22 @@ flasher_stub_upload(struct flasher *f, char **cause)
 		    f->o.port);
 	else
 		*cause = flasher_io_cause(f, rc, "starting the stub");
+	return rc;
+}
+
+int
+flasher_stub_upload(struct flasher *f, char **cause)
+{
+	int rc, rom;
+
+	*cause = NULL;
+	flasher_phase_start(f, FLASHER_PH_STUB);
+	rc = upload_once(f, &rom, cause);
+	if (rc == RC_ERR_TIMEOUT && rom) {
+		free(*cause);
+		*cause = NULL;
+		log_debug("flasher: the ROM still answers after MEM_END; uploading the stub again");
+		rc = upload_once(f, &rom, cause);
+	}
 	return rc;
 }
