@@ -44,31 +44,9 @@ escapes(const uint8_t *p, size_t n)
 static int
 open_sim(struct sim *s, struct flasher **f, int baud)
 {
-	struct flasher_opts o;
-	char *cause = NULL;
-	int rc;
+	struct flasher_opts o = { .baud = baud, .connect_ms = 10000 };
 
-	memset(&o, 0, sizeof o);
-	o.port = s->pty;
-	o.baud = baud;
-	o.before = FLASHER_BEFORE_NO_RESET;
-	o.after = FLASHER_AFTER_NO_RESET;
-	o.connect_ms = 10000;
-	rc = flasher_open(&o, f, &cause);
-	if (rc < 0)
-		fprintf(stderr, "bench: %s\n", cause);
-	free(cause);
-	return rc;
-}
-
-static void
-close_sim(struct flasher *f)
-{
-	char *cause = NULL;
-
-	flasher_finish(f, &cause);
-	free(cause);
-	flasher_close(f);
+	return sim_flasher_open(s, &o, f);
 }
 
 static void
@@ -121,7 +99,7 @@ bench_read(uint32_t size, int baud, int lat)
 	if (rc < 0)
 		fprintf(stderr, "bench: %s\n", cause);
 	free(cause);
-	close_sim(f);
+	sim_flasher_done(f);
 	sim_stop(&s);
 	free(init);
 }
@@ -319,7 +297,7 @@ bench_write(int baud, int lat)
 		fprintf(stderr, "bench: %s\n", cause);
 	free(cause);
 	if (f != NULL)
-		close_sim(f);
+		sim_flasher_done(f);
 	sim_stop(&s);
 	free(img);
 }
@@ -348,7 +326,7 @@ bench_erase(uint32_t size, int baud, int lat)
 	report("erase chip", size, baud, lat, secs, T_CHIP_4MB_S * size / (4 << 20) +
 	    24.0 / (baud / 10.0), rc == RC_OK);
 	free(cause);
-	close_sim(f);
+	sim_flasher_done(f);
 	sim_stop(&s);
 }
 

@@ -64,36 +64,10 @@ static int
 fl_open(struct sim *s, struct flasher **f, int baud, int no_stub, struct evlog *log,
     atomic_bool *cancel)
 {
-	struct flasher_opts o;
-	char *cause = NULL;
-	int rc;
+	struct flasher_opts o = { .baud = baud, .no_stub = no_stub, .cb = on_event, .cb_arg = log,
+	    .cancel = cancel };
 
-	memset(&o, 0, sizeof o);
-	o.port = s->pty;
-	o.baud = baud;
-	o.before = FLASHER_BEFORE_NO_RESET;
-	o.after = FLASHER_AFTER_NO_RESET;
-	o.no_stub = no_stub;
-	o.cb = on_event;
-	o.cb_arg = log;
-	o.cancel = cancel;
-	o.connect_ms = 5000;
-	rc = flasher_open(&o, f, &cause);
-	if (rc < 0)
-		printf("# flasher_open: %s\n", cause ? cause : rc_str(rc));
-	free(cause);
-	return rc;
-}
-
-static void
-fl_done(struct flasher *f)
-{
-	char *cause = NULL;
-
-	if (f != NULL && flasher_finish(f, &cause) < 0)
-		printf("# finish: %s\n", cause);
-	free(cause);
-	flasher_close(f);
+	return sim_flasher_open(s, &o, f);
 }
 
 /* A sink that collects into a buffer. */
@@ -145,7 +119,7 @@ test_ident_esp8266_4mb(void)
 		T_TRUE(in->stub);
 		T_EQ_INT(in->baud, 115200);
 	}
-	fl_done(f);
+	sim_flasher_done(f);
 	sim_stop(&s);
 }
 
@@ -168,7 +142,7 @@ test_ident_esp8285_1mb(void)
 		T_TRUE(in->vendor == NULL);
 		T_EQ_INT(in->baud, 921600);      /* the top of the ladder by default */
 	}
-	fl_done(f);
+	sim_flasher_done(f);
 	sim_stop(&s);
 }
 
@@ -211,7 +185,7 @@ read_case_n(uint32_t fsize, uint32_t size, int baud, const char *const *extra, i
 		T_EQ_MEM(c.buf, init, c.next < size ? c.next : size);
 	}
 	free(cause);
-	fl_done(f);
+	sim_flasher_done(f);
 	sim_stop(&s);
 	free(init);
 	free(c.buf);
@@ -257,7 +231,7 @@ test_read_16mb_part(void)
 		T_CONTAINS(cause, "16384 KB");
 	}
 	free(cause);
-	fl_done(f);
+	sim_flasher_done(f);
 	sim_stop(&s);
 	free(init);
 	free(c.buf);
@@ -410,7 +384,7 @@ write_case(int baud, const char *const *extra)
 		T_TRUE(res.verified);
 		T_EQ_INT(flasher_verify(f, 0, img, 1 * MB, NULL, &cause), RC_OK);
 	}
-	fl_done(f);
+	sim_flasher_done(f);
 	flash = sim_flash(&s);
 	T_TRUE(flash != NULL);
 	if (flash != NULL)
@@ -448,7 +422,7 @@ test_write_faults(void)
 	T_EQ_INT(fl_open(&s, &f, 921600, 0, NULL, NULL), RC_OK);
 	if (f != NULL) {
 		rc = flasher_write(f, 0, img, 1 * MB, NULL, &res, &cause);
-		fl_done(f);
+		sim_flasher_done(f);
 		flash = sim_flash(&s);
 		T_TRUE(flash != NULL);
 		/* The retries get it through, and verified means verified. */
@@ -506,7 +480,7 @@ test_write_header_patch(void)
 		T_EQ_INT(flasher_verify(f, 0, img, pos, NULL, &cause), RC_ERR_VERIFY);
 		T_CONTAINS(cause, "0x0");
 	}
-	fl_done(f);
+	sim_flasher_done(f);
 	flash = sim_flash(&s);
 	T_TRUE(flash != NULL);
 	if (flash != NULL) {
@@ -540,7 +514,7 @@ test_write_refusals(void)
 		T_EQ_INT(flasher_write(f, 0xFF000, img, 0x1001, NULL, &res, &cause), RC_ERR_ARG);
 		T_CONTAINS(cause, "past the end");
 	}
-	fl_done(f);
+	sim_flasher_done(f);
 	free(cause);
 	sim_stop(&s);
 }
@@ -563,7 +537,7 @@ test_verify_mismatch(void)
 		T_EQ_INT(flasher_verify(f, 0x40000, file, 0x20000, NULL, &cause), RC_ERR_VERIFY);
 		T_CONTAINS(cause, "0x53000");
 	}
-	fl_done(f);
+	sim_flasher_done(f);
 	free(cause);
 	sim_stop(&s);
 	free(init);
@@ -608,7 +582,7 @@ test_rom_write_erase_bug(void)
 		/* Two sectors inside a block: exact (§7.3 row 0x0/0x2000). */
 		T_EQ_INT(flasher_erase_region(f, 0x20000, 0x2000, &cause), RC_OK);
 	}
-	fl_done(f);
+	sim_flasher_done(f);
 	flash = sim_flash(&s);
 	T_TRUE(flash != NULL);
 	if (flash != NULL) {
@@ -649,7 +623,7 @@ test_rom_write_image(void)
 		T_EQ_INT(flasher_write(f, 0x1000, img, 0x23000 - 5, NULL, &res, &cause), RC_OK);
 		T_FALSE(res.verified);
 	}
-	fl_done(f);
+	sim_flasher_done(f);
 	flash = sim_flash(&s);
 	T_TRUE(flash != NULL);
 	if (flash != NULL) {
@@ -678,7 +652,7 @@ test_rom_erase_chip(void)
 	/* Without the stub: FLASH_BEGIN over the whole chip, compensated (§7.3 row 0x0/0x100000). */
 	if (f != NULL)
 		T_EQ_INT(flasher_erase_chip(f, &cause), RC_OK);
-	fl_done(f);
+	sim_flasher_done(f);
 	flash = sim_flash(&s);
 	T_TRUE(flash != NULL);
 	if (flash != NULL) {
@@ -720,7 +694,7 @@ test_dead_flash(void)
 		T_CONTAINS(cause, "nothing was written");
 		T_EQ_INT(c.next, 0);
 	}
-	fl_done(f);
+	sim_flasher_done(f);
 	free(cause);
 	free(c.buf);
 	sim_stop(&s);
@@ -745,7 +719,7 @@ test_erase_stub(void)
 		free(cause);
 		cause = NULL;
 	}
-	fl_done(f);
+	sim_flasher_done(f);
 	flash = sim_flash(&s);
 	T_TRUE(flash != NULL);
 	if (flash != NULL) {
@@ -761,7 +735,7 @@ test_erase_stub(void)
 	T_EQ_INT(fl_open(&s, &f, 0, 0, NULL, NULL), RC_OK);
 	if (f != NULL)
 		T_EQ_INT(flasher_erase_chip(f, &cause), RC_OK);
-	fl_done(f);
+	sim_flasher_done(f);
 	flash = sim_flash(&s);
 	T_TRUE(flash != NULL);
 	if (flash != NULL) {
@@ -877,12 +851,12 @@ test_reconnect_running_stub(void)
 		T_TRUE(flasher_info(f)->stub);
 		T_EQ_INT(flasher_info(f)->baud, 921600);
 	}
-	fl_done(f);
+	sim_flasher_done(f);
 	/* After a clean --after no-reset the ROM answers at 115200 again. */
 	T_EQ_INT(fl_open(&s, &f, 115200, 1, NULL, NULL), RC_OK);
 	if (f != NULL)
 		T_FALSE(flasher_info(f)->stub);
-	fl_done(f);
+	sim_flasher_done(f);
 	sim_stop(&s);
 }
 

@@ -314,34 +314,9 @@ on_event(void *arg, const struct flasher_event *ev)
 static int
 fl_open(struct sim *s, struct flasher **f, int baud, atomic_bool *cancel)
 {
-	struct flasher_opts o;
-	char *cause = NULL;
-	int rc;
+	struct flasher_opts o = { .baud = baud, .cb = on_event, .cancel = cancel };
 
-	memset(&o, 0, sizeof o);
-	o.port = s->pty;
-	o.baud = baud;
-	o.before = FLASHER_BEFORE_NO_RESET;
-	o.after = FLASHER_AFTER_NO_RESET;
-	o.cb = on_event;
-	o.cancel = cancel;
-	o.connect_ms = 5000;
-	rc = flasher_open(&o, f, &cause);
-	if (rc < 0)
-		printf("# flasher_open: %s\n", cause ? cause : rc_str(rc));
-	free(cause);
-	return rc;
-}
-
-static void
-fl_done(struct flasher *f)
-{
-	char *cause = NULL;
-
-	if (f != NULL && flasher_finish(f, &cause) < 0)
-		printf("# finish: %s\n", cause);
-	free(cause);
-	flasher_close(f);
+	return sim_flasher_open(s, &o, f);
 }
 
 #define CHIP (2 * MB)
@@ -432,7 +407,7 @@ scattered_case(int baud, const char *const *extra, int may_fail, uint32_t from, 
 	}
 	if (!may_fail || rc == RC_OK || f == NULL)
 		T_EQ_INT(rc, RC_OK);
-	fl_done(f);
+	sim_flasher_done(f);
 	if (rc != RC_OK && f != NULL) {
 		printf("# failed as allowed; checking what it claimed, then writing again\n");
 		T_FALSE(res.verified);
@@ -449,7 +424,7 @@ scattered_case(int baud, const char *const *extra, int may_fail, uint32_t from, 
 		if (f != NULL)
 			rc = flasher_write(f, IMG_OFF, img, IMG_LEN, NULL, &r2, &cause);
 		T_EQ_INT(rc, RC_OK);
-		fl_done(f);
+		sim_flasher_done(f);
 		if (rc == RC_OK)
 			T_TRUE(r2.skipped >= res.written + res.skipped);
 		res = r2;
@@ -538,7 +513,7 @@ test_blank_sectors(void)
 			printf("# %s\n", cause);
 	}
 	T_EQ_INT(rc, RC_OK);
-	fl_done(f);
+	sim_flasher_done(f);
 	memcpy(chip + IMG_OFF, img, IMG_LEN);
 	flash = sim_flash(&s);
 	T_TRUE(flash != NULL && memcmp(flash, chip, CHIP) == 0);
@@ -595,7 +570,7 @@ test_cable_pulled_resume(void)
 	if (f != NULL)
 		rc = flasher_write(f, IMG_OFF, img, IMG_LEN, NULL, &r2, &cause);
 	T_EQ_INT(rc, RC_OK);
-	fl_done(f);
+	sim_flasher_done(f);
 	if (rc == RC_OK) {
 		T_TRUE(r2.verified);
 		T_TRUE(r2.skipped >= r1.written + r1.skipped);
@@ -651,7 +626,7 @@ test_power_loss_write(void)
 	if (f != NULL)
 		rc = flasher_write(f, IMG_OFF, img, IMG_LEN, NULL, &res, &cause);
 	T_EQ_INT(rc, RC_OK);
-	fl_done(f);
+	sim_flasher_done(f);
 	free(flash);
 	memcpy(chip + IMG_OFF, img, IMG_LEN);
 	flash = sim_flash(&s);
@@ -718,7 +693,7 @@ test_cancel_then_finish(void)
 		T_EQ_INT(rc, RC_OK);
 		T_TRUE(res.verified);
 	}
-	fl_done(f);
+	sim_flasher_done(f);
 	memcpy(chip + IMG_OFF, img, IMG_LEN);
 	flash = sim_flash(&s);
 	T_TRUE(flash != NULL && memcmp(flash, chip, CHIP) == 0);
