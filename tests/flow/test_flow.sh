@@ -5,38 +5,11 @@
 # byte for byte with what should be there. No case may end with the only backup lost.
 # Prints TAP.
 set -u
-B=${ESPDESK_BUILDDIR:-.}
-ESPDESK=$B/espdesk
-SIM=${ESPDESK_SIM:-$B/espdesk-sim}
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; }
+NAME=flows
+. "$(dirname "$0")/lib.sh"
 check() { if eval "$2"; then ok "$1"; else notok "$1"; sed 's/^/# /' "$T/out" | tail -15; fi; }
-skip_all() { echo "ok 1 - flows # SKIP $1"; echo "1..1"; exit 0; }
-
-[ -x "$SIM" ] || skip_all "espdesk-sim is not built"
-command -v socat >/dev/null || skip_all "socat is not installed"
 "$ESPDESK" --help 2>&1 | grep -q ' restore' || skip_all "the flow commands are not in the table"
 
-T=$(mktemp -d /tmp/flow-XXXXXX)
-export ESPDESK_DATA_HOME=$T/data
-SIMPID=
-cleanup() { [ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null; wait 2>/dev/null; chmod -R u+w "$T"; rm -rf "$T"; }
-trap cleanup EXIT
-
-# sim_start FLASHFILE SIZE [options...]: a simulator in download mode on a stable link $T/dev.
-sim_start() {
-	local flash=$1 size=$2; shift 2
-	[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null && wait "$SIMPID" 2>/dev/null
-	rm -f "$T/port" "$T/ctl"
-	"$SIM" --flash "$flash" --flash-size "$size" --speed fast --download --link "$T/dev" \
-		--control "$T/ctl" "$@" >"$T/port" 2>"$T/sim.err" &
-	SIMPID=$!
-	for _ in $(seq 50); do [ -s "$T/port" ] && [ -S "$T/ctl" ] && break; sleep 0.1; done
-}
-ctl() { printf '%s\n' "$1" | socat - "UNIX-CONNECT:$T/ctl" 2>/dev/null; }
-# Back into download mode, as a person does with the button.
-dl() { ctl "gpio0 down" >/dev/null; ctl "power cycle" >/dev/null; }
 # Runs espdesk; output in $T/out; returns its exit code.
 ed() { timeout 120 "$ESPDESK" "$@" >"$T/out" 2>&1; }
 # Runs a flow whose last step watches the boot: when it asks for the power cycle, boot the

@@ -6,42 +6,12 @@
 # Enter, "n", a lone "y" to a risky question and Ctrl-C all refuse, and a refusal writes nothing.
 # Expected flash contents come from the simulator's own files. Prints TAP.
 set -u
-B=${ESPDESK_BUILDDIR:-.}
-ESPDESK=$B/espdesk
-SIM=${ESPDESK_SIM:-$B/espdesk-sim}
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; }
-skip_all() { echo "ok 1 - flows on a terminal # SKIP $1"; echo "1..1"; exit 0; }
-
-[ -x "$SIM" ] && [ -x "$ESPDESK" ] || skip_all "espdesk or espdesk-sim is not built"
+NAME=flowtty
+. "$(dirname "$0")/lib.sh"
 command -v tmux >/dev/null || skip_all "tmux is not installed (apt-get install tmux)"
-command -v socat >/dev/null || skip_all "socat is not installed"
-
-T=$(mktemp -d /tmp/flowtty-XXXXXX)
-export ESPDESK_DATA_HOME=$T/data
 SOCK=flowtty$$
-SIMPID=
 tm() { tmux -L "$SOCK" "$@"; }
-cleanup() {
-	tm kill-server 2>/dev/null
-	[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null
-	wait 2>/dev/null
-	chmod -R u+w "$T"; rm -rf "$T"
-}
-trap cleanup EXIT
-
-sim_start() {
-	local flash=$1 size=$2; shift 2
-	[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null && wait "$SIMPID" 2>/dev/null
-	rm -f "$T/port" "$T/ctl"
-	"$SIM" --flash "$flash" --flash-size "$size" --speed fast --download --link "$T/dev" \
-		--control "$T/ctl" "$@" >"$T/port" 2>"$T/sim.err" &
-	SIMPID=$!
-	for _ in $(seq 50); do [ -s "$T/port" ] && [ -S "$T/ctl" ] && break; sleep 0.1; done
-}
-ctl() { printf '%s\n' "$1" | socat - "UNIX-CONNECT:$T/ctl" 2>/dev/null; }
-dl() { ctl "gpio0 down" >/dev/null; ctl "power cycle" >/dev/null; }
+lib_cleanup_extra() { tm kill-server 2>/dev/null; }
 
 # run ARGS...: starts espdesk ARGS in a fresh 100x30 tmux terminal; its exit code lands in $T/rc.
 run() {
