@@ -4,7 +4,8 @@
 # person. A risky question (one that could lose the only backup: restoring another unit's dump)
 # takes only a typed "yes"; an ordinary one (relaying a 1 MB dump out for a 4 MB chip) takes y;
 # Enter, "n", a lone "y" to a risky question and Ctrl-C all refuse, and a refusal writes nothing.
-# Expected flash contents come from the simulator's own files. Prints TAP.
+# A closed terminal (SIGHUP, as sshd sends) mid-read stops the flow cleanly and `flow resume`
+# finishes it. Expected flash contents come from the simulator's own files. Prints TAP.
 set -u
 NAME=flowtty
 . "$(dirname "$0")/lib.sh"
@@ -114,6 +115,22 @@ check "the stored backup is unchanged after all of it" "\"$ESPDESK\" backups ver
 dl
 timeout 120 "$ESPDESK" backup -p "$T/dev" --before manual --yes </dev/null >"$T/out" 2>&1; rc=$?
 check "backup --before manual: tells the user to hold the button, then backs up" "[ $rc = 0 ] && grep -q 'no auto-reset' '$T/out' && grep -q 'hold the' '$T/out'"
+
+# A closed SSH session: the terminal goes away mid-read (tmux sends SIGHUP, as sshd does). The flow
+# must stop cleanly, say where in its journal, and `flow resume` must finish the backup.
+cp "$T/stock.bin" "$T/d.bin"
+sim_start "$T/d.bin" 1MB --chip esp8285 --mac 18:fe:34:00:00:0d --speed real
+"$ESPDESK" flow abort >/dev/null 2>&1
+run backup -p "$T/dev" --yes
+wait_for 'read [0-9]+%' 30 >/dev/null
+sleep 1
+tm kill-server 2>/dev/null
+for _ in $(seq 50); do pgrep -f "espdesk backup -p $T/dev" >/dev/null || break; sleep 0.1; done
+check "SIGHUP mid-read: espdesk is gone within 5 s" "! pgrep -f 'espdesk backup -p $T/dev' >/dev/null"
+"$ESPDESK" flow status >"$T/out" 2>&1
+check "SIGHUP mid-read: the journal shows the unfinished backup" "grep -q 'Back up (not finished)' '$T/out' && grep -q 'stopped: step read' '$T/out'"
+timeout 120 "$ESPDESK" flow resume </dev/null >"$T/out" 2>&1; rc=$?
+check "SIGHUP mid-read: flow resume stores the whole flash, byte for byte" "[ $rc = 0 ] && cmp -s \"\$(ls -t \"$ESPDESK_DATA_HOME\"/espdesk/backups/*18fe3400000d*/*.bin | head -1)\" '$T/stock.bin'"
 
 [ -n "${FLOWTTY_SHOW:-}" ] && screen
 echo "1..$n"
