@@ -30,6 +30,8 @@
 /* Silence after which a partial line is shown (the device may never end it). */
 #define UI_IDLE_FLUSH_MS 100
 #define UI_RECONNECT_MS 500
+/* How long Reset holds EN low through RTS (esptool's hard reset: 100 ms). */
+#define UI_RESET_MS 100
 /* Bytes read from the port per loop pass, so keys stay responsive under a flood. */
 #define UI_RX_PER_PASS 65536
 
@@ -203,6 +205,17 @@ ui_port_open(struct ui *u, char **cause)
 	return RC_OK;
 }
 
+/* Ends a Reset pulse: EN high again, the chip boots (the log shows it). */
+static void
+ui_reset_release(struct ui *u)
+{
+	if (u->rts_release_at == 0)
+		return;
+	u->rts_release_at = 0;
+	if (u->ser != NULL && ser_set_rts(u->ser, 0) == RC_OK)
+		ui_status(u, 0, "reset: pulsed RTS (EN) for %d ms", UI_RESET_MS);
+}
+
 static void
 ui_port_gone(struct ui *u, const char *why)
 {
@@ -374,7 +387,8 @@ ui_job_begin_req(struct ui *u, struct ui_job_req *reqp)
 		ui_status(u, 1, "%s: no device (the adapter is unplugged); plug it in first", u->port);
 		return;
 	}
-	/* The port passes from the log to the job. */
+	/* The port passes from the log to the job (a Reset pulse ends first). */
+	ui_reset_release(u);
 	if (u->ser != NULL) {
 		bootlog_flush(&u->dec);
 		ser_close(u->ser);
@@ -979,11 +993,8 @@ ui_action(struct ui *u, enum ui_action a)
 		} else if (u->ser == NULL || ser_set_rts(u->ser, 1) != RC_OK) {
 			ui_status(u, 1, "%s has no RTS line to reset the board: power-cycle it by hand",
 			    u->port);
-		} else {
-			clock_sleep_ms(100);
-			ser_set_rts(u->ser, 0);
-			ui_status(u, 0, "reset: pulsed RTS (EN) for 100 ms");
-		}
+		} else
+			u->rts_release_at = clock_now_ms() + UI_RESET_MS;  /* the loop lets go */
 		break;
 	case UA_CANCEL:
 		if (u->job_active) {
@@ -1124,6 +1135,8 @@ ui_loop(struct ui *u)
 
 			timeout = next > 0 ? (int)next : 0;
 		}
+		if (u->rts_release_at && u->rts_release_at - now < timeout)
+			timeout = u->rts_release_at > now ? (int)(u->rts_release_at - now) : 0;
 		if (u->reconnect_at && u->reconnect_at - now < timeout)
 			timeout = u->reconnect_at > now ? (int)(u->reconnect_at - now) : 0;
 		if ((u->ser != NULL || u->watching) && u->dec.len > 0 && timeout > UI_IDLE_FLUSH_MS)
@@ -1162,6 +1175,8 @@ ui_loop(struct ui *u)
 		if ((u->ser != NULL || u->watching) && u->dec.len > 0 &&
 		    now - u->last_rx_ms >= UI_IDLE_FLUSH_MS)
 			bootlog_flush(&u->dec);
+		if (u->rts_release_at && now >= u->rts_release_at)
+			ui_reset_release(u);
 		if (u->reconnect_at && now >= u->reconnect_at && !u->job_active)
 			ui_reconnect(u);
 		if (u->js.waiting && u->job_active)

@@ -70,6 +70,7 @@ struct ui {
 	struct ser *ser;
 	enum ui_dev_state state;
 	int64_t reconnect_at;         /* next reconnect attempt (ms), 0 none */
+	int64_t rts_release_at;       /* Reset: when to let EN go again (ms), 0 none */
 	char gone_why[256];
 	int usb_vid, usb_pid;         /* the adapter's identity, -1 when not USB */
 	char usb_serial[128];
