@@ -13,6 +13,8 @@
 #include "core/clock.h"
 #include "core/esc.h"
 
+static int ui_wrap_rows(const char *s, int w);
+
 static int ui_attrs[UIC_COUNT];
 
 /* Role -> foreground, background (-1 default) for 8+ colours, and the monochrome attribute. */
@@ -381,9 +383,26 @@ ui_flow_draw(struct ui *u, const struct ui_rect *r)
 	int y = r->y + 1, x = r->x + 1, w = r->w - 2, last = r->y + r->h - 1;
 	char line[400];
 
+	size_t from = 0;
+
 	snprintf(line, sizeof line, "Flow: %s", u->flow_name);
 	ui_box(u, r, line, 0);
-	for (size_t i = 0; i < s->nsteps && y < last; i++) {
+	/* Ended in a short pane (80x24): the steps proven before the last one ran fold into one
+	 * line, so the outcome and its advice fit. */
+	if (!s->running && s->nsteps > 2 && (int)s->nsteps + 2 + ui_wrap_rows(s->rc == 0 ?
+	    s->result : s->cause, w) > last - 1 - y) {
+		size_t k = 0;
+
+		while (k + 1 < s->nsteps && s->step_state[k] == 2 && s->step_state[k + 1] == 2)
+			k++;
+		if (k >= 2) {
+			snprintf(line, sizeof line, "[x] %s .. %s: done (%zu)", s->step_name[0],
+			    s->step_name[k - 1], k);
+			ui_put(y++, x, line, w, ui_attr(UIC_GOOD));
+			from = k;
+		}
+	}
+	for (size_t i = from; i < s->nsteps && y < last; i++) {
 		int st = s->step_state[i];
 		int waiting = s->running && s->waiting && st == 1;
 
@@ -512,8 +531,6 @@ ui_keybar(struct ui *u, int y)
 		x += ui_put(y, x, " ", COLS - x, 0);
 	}
 }
-
-static int ui_wrap_rows(const char *s, int w);
 
 int
 ui_help_entries(const struct ui *u)
