@@ -60,8 +60,8 @@ static const char *const cause_advice[BL_CAUSE_COUNT] = {
 	[BL_CAUSE_STRAPPING_ERROR] = "The boot straps are invalid: GPIO2 must be high (pull-up) and "
 	    "GPIO15 low at reset. Check pull-ups/pull-downs and whatever is wired to GPIO0/2/15.",
 	[BL_CAUSE_FLASH_MODE_MISMATCH] = "The image's flash mode does not suit this flash: rewrite it "
-	    "with the mode the chip supports (ESP8285 and most Sonoff boards need -fm dout; others "
-	    "dio).",
+	    "with the mode the chip supports (ESP8285 and most Sonoff boards need DOUT, others DIO: "
+	    "write-flash --flash-mode dout, or the guided flash, which takes it from the profile).",
 	[BL_CAUSE_IMAGE_CORRUPT] = "The image in flash does not read back as written: erase and "
 	    "rewrite it (bootloader at 0x0 included), then verify with an MD5 read-back.",
 	[BL_CAUSE_OTA_SLOT_INVALID] = "The selected OTA slot holds no valid image: flash the missing "
@@ -721,8 +721,8 @@ verdict_rules(struct vctx *c, const struct bootlog_facts *f)
 	}
 	if (fault_after_jump) {
 		set(c, BL_CAUSE_FLASH_MODE_MISMATCH, 0.55, BL_CAUSE_EXCEPTION,
-		    "Rewrite the image with -fm dout (or dio): if the crash goes away it was the flash "
-		    "mode; if not, decode epc1 against the ELF.",
+		    "Rewrite the image with --flash-mode dout (or dio): if the crash goes away it was "
+		    "the flash mode; if not, decode epc1 against the ELF.",
 		    "Illegal instruction at a flash-mapped address right after the bootloader handed "
 		    "over: the application code is read through the flash cache in a mode the flash "
 		    "does not support.");
