@@ -4,6 +4,7 @@
 # person. A risky question (one that could lose the only backup: restoring another unit's dump)
 # takes only a typed "yes"; an ordinary one (relaying a 1 MB dump out for a 4 MB chip) takes y;
 # Enter, "n", a lone "y" to a risky question and Ctrl-C all refuse, and a refusal writes nothing.
+# Erase asks the risky question without a backup of the device and y/N over a verified one.
 # A closed terminal (SIGHUP, as sshd sends) mid-read stops the flow cleanly and `flow resume`
 # finishes it. Expected flash contents come from the simulator's own files. Prints TAP.
 set -u
@@ -93,6 +94,31 @@ answer y e s Enter && rc=$(wait_rc 120)
 check "another unit's dump, typed 'yes': restored, the flash is A's dump" "[ '$rc' = 0 ] && cmp -s '$T/b.bin' '$T/stock.bin'"
 check "another unit's dump: the question explained the eWeLink identity first" "screen | grep -q 'eWeLink'"
 check "--no-watch: the watch step says skipped and claims nothing about the boot" "screen | grep -q 'watch: skipped' && ! screen | grep -q 'application is up'"
+
+# Erase on unit B, which has no backup of its own (A's dump is on it now): the risky question.
+E="Erase ALL of the flash \\(0x000000-0x0FFFFF, 1024 KB\\) without a backup\\? Type yes to go on:"
+dl; "$ESPDESK" flow abort >/dev/null 2>&1
+run erase -p "$T/dev"
+if wait_for "$E" 60; then ok "erase without a backup asks, naming what is lost"; else notok "erase without a backup asks"; screen | tail -8 | sed 's/^/#   /'; fi
+tm send-keys -t 0 y Enter; rc=$(wait_rc 30)
+check "erase without a backup, a lone 'y': refused, nothing erased" "[ '$rc' = 1 ] && cmp -s '$T/b.bin' '$T/stock.bin'"
+dl; "$ESPDESK" flow abort >/dev/null 2>&1
+run erase -p "$T/dev"
+wait_for "$E" 60 && tm send-keys -t 0 y e s Enter
+rc=$(wait_rc 60)
+check "erase without a backup, typed 'yes': the flash is all 0xFF" "[ '$rc' = 0 ] && cmp -s '$T/b.bin' '$T/ff1m'"
+
+# Erase on unit A, which has a verified backup: an ordinary confirmation.
+sim_start "$T/a.bin" 1MB --chip esp8285 --mac 18:fe:34:00:00:0a
+"$ESPDESK" flow abort >/dev/null 2>&1
+run erase -p "$T/dev"
+if wait_for "Erase ALL of the flash \\(0x000000-0x0FFFFF, 1024 KB\\)\\? \\[y/N\\]" 60; then
+	ok "erase over a verified backup asks y/N and names the backup"
+else
+	notok "erase over a verified backup asks y/N"; screen | tail -8 | sed 's/^/#   /'
+fi
+tm send-keys -t 0 y Enter; rc=$(wait_rc 60)
+check "erase over a verified backup, y: the flash is all 0xFF" "[ '$rc' = 0 ] && cmp -s '$T/a.bin' '$T/ff1m' && screen | grep -q 'can bring them back'"
 
 # A 4 MB chip: the 1 MB dump needs the relayout, an ordinary question (y is enough). The risky
 # one is answered by its flag here.
