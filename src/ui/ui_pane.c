@@ -267,6 +267,21 @@ ui_device_draw(struct ui *u, const struct ui_rect *r)
 const struct ui_pane_ops ui_pane_device = { "device", ui_device_draw };
 
 /* Word-wraps s into rows of w columns from y; returns the next free row (stops at last). */
+/* How many bytes of s from pos go on a row of w columns: up to the last space that fits, or w
+ * when a word is longer than the row. */
+static size_t
+ui_wrap_cut(const char *s, size_t pos, size_t len, int w)
+{
+	size_t n = len - pos, cut;
+
+	if (w < 1 || n <= (size_t)w)   /* no room at all: one row takes the rest, cut short */
+		return n;
+	cut = (size_t)w;
+	while (cut > 0 && s[pos + cut] != ' ')
+		cut--;
+	return cut ? cut : (size_t)w;
+}
+
 static int
 ui_wrap(int y, int x, int w, int last, const char *s, int attr)
 {
@@ -274,14 +289,8 @@ ui_wrap(int y, int x, int w, int last, const char *s, int attr)
 	size_t len = strlen(s), pos = 0;
 
 	while (pos < len && y < last) {
-		size_t n = len - pos, cut;
+		size_t n = ui_wrap_cut(s, pos, len, w);
 
-		if (n > (size_t)w) {
-			cut = (size_t)w;
-			while (cut > 0 && s[pos + cut] != ' ')
-				cut--;
-			n = cut ? cut : (size_t)w;
-		}
 		if (n >= sizeof row)
 			n = sizeof row - 1;
 		memcpy(row, s + pos, n);
@@ -599,15 +608,7 @@ ui_wrap_rows(const char *s, int w)
 	int rows = 0;
 
 	while (pos < len) {
-		size_t n = len - pos, cut;
-
-		if (n > (size_t)w) {
-			cut = (size_t)w;
-			while (cut > 0 && s[pos + cut] != ' ')
-				cut--;
-			n = cut ? cut : (size_t)w;
-		}
-		pos += n;
+		pos += ui_wrap_cut(s, pos, len, w);
 		while (s[pos] == ' ')
 			pos++;
 		rows++;
