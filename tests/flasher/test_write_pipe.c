@@ -530,6 +530,55 @@ test_blank_sectors(void)
 	free(chip);
 }
 
+/*
+ * A write through the fault switches ex that must stop (rc1, cause1: the caller's checks),
+ * then the same write after the power comes back (a new simulator on the flash file as the
+ * fault left it): it must finish, verified, and the flash must be chip with img at IMG_OFF,
+ * byte for byte. r1 and r2 are the two results for the caller's checks.
+ */
+static void
+stopped_then_finished(const char *const *ex, uint8_t *img, uint8_t *chip, int *rc1,
+    char **cause1, struct flasher_write_result *r1, struct flasher_write_result *r2)
+{
+	uint8_t *flash;
+	struct sim s;
+	struct flasher *f = NULL;
+	char *cause = NULL;
+	int rc = RC_ERR_IO;
+
+	memset(r1, 0, sizeof *r1);
+	memset(r2, 0, sizeof *r2);
+	T_TRUE(sim_start(&s, CHIP, chip, ex) == 0);
+	T_EQ_INT(fl_open(&s, &f, 921600, NULL), RC_OK);
+	*rc1 = RC_ERR_IO;
+	*cause1 = NULL;
+	if (f != NULL)
+		*rc1 = flasher_write(f, IMG_OFF, img, IMG_LEN, NULL, r1, cause1);
+	if (*cause1 != NULL)
+		printf("# %s\n", *cause1);
+	flasher_close(f);
+	f = NULL;
+	flash = sim_flash(&s);
+	sim_stop(&s);
+	T_TRUE(flash != NULL);
+	if (flash == NULL)
+		return;
+	T_TRUE(sim_start(&s, CHIP, flash, NULL) == 0);
+	T_EQ_INT(fl_open(&s, &f, 921600, NULL), RC_OK);
+	if (f != NULL)
+		rc = flasher_write(f, IMG_OFF, img, IMG_LEN, NULL, r2, &cause);
+	T_EQ_INT(rc, RC_OK);
+	T_TRUE(rc != RC_OK || r2->verified);
+	sim_flasher_done(f);
+	free(flash);
+	free(cause);
+	memcpy(chip + IMG_OFF, img, IMG_LEN);
+	flash = sim_flash(&s);
+	T_TRUE(flash != NULL && memcmp(flash, chip, CHIP) == 0);
+	free(flash);
+	sim_stop(&s);
+}
+
 /* A pulled cable mid-write, then the same write on a fresh connection: what the first one
  * called written or skipped is on the chip (the second skips all of it), and the result is
  * byte for byte the image. */
@@ -538,51 +587,16 @@ test_cable_pulled_resume(void)
 {
 	static const char *const ex[] = { "--faults", "cut-after=200000", NULL };
 	uint8_t *img = random_image(), *chip = chip_with(img, dirty, ARRAY_SIZE(dirty), 0x80, 0xC5);
-	uint8_t *flash = NULL;
 	struct flasher_write_result r1, r2;
-	struct sim s;
-	struct flasher *f = NULL;
 	char *cause = NULL;
-	int rc = RC_ERR_IO;
+	int rc;
 
-	memset(&r1, 0, sizeof r1);
-	T_TRUE(sim_start(&s, CHIP, chip, ex) == 0);
-	T_EQ_INT(fl_open(&s, &f, 921600, NULL), RC_OK);
-	if (f != NULL)
-		rc = flasher_write(f, IMG_OFF, img, IMG_LEN, NULL, &r1, &cause);
+	stopped_then_finished(ex, img, chip, &rc, &cause, &r1, &r2);
 	T_EQ_INT(rc, RC_ERR_GONE);
 	T_FALSE(r1.verified);
-	if (cause != NULL)
-		printf("# %s\n", cause);
 	T_TRUE(cause != NULL && strstr(cause, "run the command again") != NULL);
-	flasher_close(f);
-	f = NULL;
-	free(cause);
-	cause = NULL;
-	flash = sim_flash(&s);
-	sim_stop(&s);
-	T_TRUE(flash != NULL);
-	if (flash == NULL)
-		goto out;
-	T_TRUE(sim_start(&s, CHIP, flash, NULL) == 0);
-	T_EQ_INT(fl_open(&s, &f, 921600, NULL), RC_OK);
-	rc = RC_ERR_IO;
-	if (f != NULL)
-		rc = flasher_write(f, IMG_OFF, img, IMG_LEN, NULL, &r2, &cause);
-	T_EQ_INT(rc, RC_OK);
-	sim_flasher_done(f);
-	if (rc == RC_OK) {
-		T_TRUE(r2.verified);
-		T_TRUE(r2.skipped >= r1.written + r1.skipped);
-		T_EQ_INT(r2.written + r2.skipped, IMG_LEN);
-	}
-	free(flash);
-	memcpy(chip + IMG_OFF, img, IMG_LEN);
-	flash = sim_flash(&s);
-	T_TRUE(flash != NULL && memcmp(flash, chip, CHIP) == 0);
-	sim_stop(&s);
-out:
-	free(flash);
+	T_TRUE(r2.skipped >= r1.written + r1.skipped);
+	T_EQ_INT(r2.written + r2.skipped, IMG_LEN);
 	free(cause);
 	free(img);
 	free(chip);
@@ -595,45 +609,14 @@ test_power_loss_write(void)
 {
 	static const char *const ex[] = { "--faults", "power-loss=write", NULL };
 	uint8_t *img = random_image(), *chip = chip_with(img, dirty, ARRAY_SIZE(dirty), 0, 0);
-	uint8_t *flash = NULL;
-	struct flasher_write_result res;
-	struct sim s;
-	struct flasher *f = NULL;
+	struct flasher_write_result r1, r2;
 	char *cause = NULL;
-	int rc = RC_ERR_IO;
+	int rc;
 
-	T_TRUE(sim_start(&s, CHIP, chip, ex) == 0);
-	T_EQ_INT(fl_open(&s, &f, 921600, NULL), RC_OK);
-	if (f != NULL)
-		rc = flasher_write(f, IMG_OFF, img, IMG_LEN, NULL, &res, &cause);
+	stopped_then_finished(ex, img, chip, &rc, &cause, &r1, &r2);
 	T_TRUE(rc != RC_OK);
-	T_FALSE(rc == RC_OK && res.verified);
-	if (cause != NULL)
-		printf("# %s\n", cause);
+	T_FALSE(r1.verified);
 	T_TRUE(cause != NULL && strstr(cause, "power") != NULL);
-	flasher_close(f);
-	f = NULL;
-	free(cause);
-	cause = NULL;
-	flash = sim_flash(&s);
-	sim_stop(&s);
-	T_TRUE(flash != NULL);
-	if (flash == NULL)
-		goto out;
-	T_TRUE(sim_start(&s, CHIP, flash, NULL) == 0);
-	T_EQ_INT(fl_open(&s, &f, 921600, NULL), RC_OK);
-	rc = RC_ERR_IO;
-	if (f != NULL)
-		rc = flasher_write(f, IMG_OFF, img, IMG_LEN, NULL, &res, &cause);
-	T_EQ_INT(rc, RC_OK);
-	sim_flasher_done(f);
-	free(flash);
-	memcpy(chip + IMG_OFF, img, IMG_LEN);
-	flash = sim_flash(&s);
-	T_TRUE(flash != NULL && memcmp(flash, chip, CHIP) == 0);
-	sim_stop(&s);
-out:
-	free(flash);
 	free(cause);
 	free(img);
 	free(chip);
