@@ -33,14 +33,11 @@ ui_job_wake(struct ui_job *j)
 		return;
 }
 
+/* The snapshot's phase, progress figures and download-mode wait from an engine event, for plain
+ * jobs and flows alike. Called with the lock held. */
 static void
-ui_job_event(void *arg, const struct flasher_event *ev)
+ui_job_progress(struct ui_job *j, const struct flasher_event *ev)
 {
-	struct ui_job *j = arg;
-
-	pthread_mutex_lock(&j->lock);
-	if (ev->phase != j->st.phase && ev->msg == NULL)
-		j->st.msg[0] = '\0';
 	if (ev->phase != j->st.phase || ev->total > 0) {
 		/* total 0 inside a data phase is a keep-alive tick: keep the last figures. */
 		j->st.done = ev->done;
@@ -50,6 +47,17 @@ ui_job_event(void *arg, const struct flasher_event *ev)
 	}
 	j->st.phase = ev->phase;
 	j->st.waiting = ev->phase == FLASHER_PH_WAITING;
+}
+
+static void
+ui_job_event(void *arg, const struct flasher_event *ev)
+{
+	struct ui_job *j = arg;
+
+	pthread_mutex_lock(&j->lock);
+	if (ev->phase != j->st.phase && ev->msg == NULL)
+		j->st.msg[0] = '\0';
+	ui_job_progress(j, ev);
 	if (ev->msg != NULL)
 		snprintf(j->st.msg, sizeof j->st.msg, "%s", ev->msg);
 	pthread_mutex_unlock(&j->lock);
@@ -195,19 +203,10 @@ ui_job_flow_event(void *arg, const struct flasher_event *ev)
 	struct ui_job *j = arg;
 
 	pthread_mutex_lock(&j->lock);
-	j->st.phase = ev->phase;
-	j->st.waiting = ev->phase == FLASHER_PH_WAITING;
-	/* total 0: a keep-alive tick inside a region, no new figures. */
-	if ((ev->phase == FLASHER_PH_READ || ev->phase == FLASHER_PH_WRITE ||
-	    ev->phase == FLASHER_PH_ERASE || ev->phase == FLASHER_PH_VERIFY) && ev->total > 0) {
-		j->st.done = ev->done;
-		j->st.total = ev->total;
-		j->st.rate = ev->rate;
-		j->st.eta = ev->eta;
-	} else if (ev->phase == FLASHER_PH_RESET && ev->msg != NULL && j->run_step >= 0 &&
+	ui_job_progress(j, ev);
+	if (ev->phase == FLASHER_PH_RESET && ev->msg != NULL && j->run_step >= 0 &&
 	    strcmp(j->st.step_name[j->run_step], "watch") == 0) {
 		/* The boot watch listens (the flasher's own resets carry no message). */
-		j->st.total = 0;
 		j->st.watch_seq++;
 		snprintf(j->st.watch_msg, sizeof j->st.watch_msg, "%s", ev->msg ? ev->msg : "");
 	}
