@@ -52,11 +52,26 @@ ui_demo_find_sim(struct ui_demo *d)
 }
 
 /* Runs espdesk-sim make-firmware OUT with extra options; 0 on success. */
+/* In a child: the simulator's output must not reach the TUI's terminal. Never returns. */
+static void
+ui_demo_exec(const char *const *argv)
+{
+	int fd;
+
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	execvp(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
 static int
 ui_demo_make_fw(struct ui_demo *d, const char *out, const char *opt1, const char *opt2)
 {
 	const char *argv[10];
-	int n = 0, st, fd;
+	int n = 0, st;
 	pid_t pid;
 
 	argv[n++] = d->sim;
@@ -73,13 +88,7 @@ ui_demo_make_fw(struct ui_demo *d, const char *out, const char *opt1, const char
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0) {
-		if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
+		ui_demo_exec(argv);
 	}
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
@@ -90,7 +99,7 @@ int
 ui_demo_start(struct ui_demo *d, char **cause)
 {
 	const char *argv[20];
-	int n = 0, fd;
+	int n = 0;
 	struct stat sb;
 
 	*cause = NULL;
@@ -134,13 +143,7 @@ ui_demo_start(struct ui_demo *d, char **cause)
 		setpgid(0, 0);
 		/* ...but it must not outlive espdesk, even one killed with SIGKILL or by ASan. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
+		ui_demo_exec(argv);
 	}
 	for (int i = 0; i < 100; i++) {
 		if (lstat(d->port, &sb) == 0 && stat(d->ctl, &sb) == 0)
