@@ -11,7 +11,10 @@ set -u
 NAME=flowtty
 . "$(dirname "$0")/lib.sh"
 command -v tmux >/dev/null || skip_all "tmux is not installed (apt-get install tmux)"
-SOCK=flowtty$$
+# Each run gets a tmux server of its own: a new session on the socket of a server still shutting
+# down fails with "server exited unexpectedly" (seen in CI).
+runs=0
+SOCK=flowtty$$.0
 tm() { tmux -L "$SOCK" "$@"; }
 lib_cleanup_extra() { tm kill-server 2>/dev/null; }
 
@@ -19,6 +22,7 @@ lib_cleanup_extra() { tm kill-server 2>/dev/null; }
 run() {
 	local q
 	tm kill-server 2>/dev/null
+	runs=$((runs + 1)); SOCK=flowtty$$.$runs
 	rm -f "$T/rc"
 	q=$(printf '%q ' "$ESPDESK" "$@")
 	tm new-session -d -x 100 -y 30 \
@@ -148,7 +152,9 @@ cp "$T/stock.bin" "$T/d.bin"
 sim_start "$T/d.bin" 1MB --chip esp8285 --mac 18:fe:34:00:00:0d --speed real
 "$ESPDESK" flow abort >/dev/null 2>&1
 run backup -p "$T/dev" --yes
-wait_for 'read [0-9]+%' 30 >/dev/null
+reading=no
+wait_for 'read [0-9]+%' 30 && reading=yes
+check "SIGHUP mid-read: the backup is reading when the terminal goes" "[ $reading = yes ]"
 sleep 1
 tm kill-server 2>/dev/null
 for _ in $(seq 50); do pgrep -f "espdesk backup -p $T/dev" >/dev/null || break; sleep 0.1; done

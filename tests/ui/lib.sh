@@ -14,8 +14,12 @@ command -v tmux >/dev/null || skip_all "tmux is not installed (apt-get install t
 
 work=$(mktemp -d "/tmp/${NAME:-tui}-XXXXXX")
 export ESPDESK_DATA_HOME=$work/data
-sock=${NAME:-tui}$$
+# Each start gets a server of its own: a new session on the socket of a server still shutting
+# down fails with "server exited unexpectedly".
+starts=0
+sock=${NAME:-tui}$$.0
 T() { tmux -L "$sock" "$@"; }
+new_server() { T kill-server 2>/dev/null; starts=$((starts + 1)); sock=${NAME:-tui}$$.$starts; }
 screen() { T capture-pane -p -t 0 2>/dev/null; }
 lib_cleanup() { T kill-server 2>/dev/null; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"; }
 trap lib_cleanup EXIT
@@ -38,7 +42,7 @@ locale -a 2>/dev/null | grep -qi '^c.utf-\?8$' || locale=C
 # lands in $work/exit, its stderr in $work/err. A server still running is stopped first.
 tui_start() {
 	local cols=$1 rows=$2; shift 2
-	T kill-server 2>/dev/null && sleep 0.5
+	new_server
 	rm -f "$work/exit"
 	T new-session -d -x "$cols" -y "$rows" "env $* ESPDESK_DATA_HOME='$ESPDESK_DATA_HOME' LANG=$locale LC_ALL=$locale '$B/espdesk' --demo 2>'$work/err'; echo \"EXIT=\$?\" >'$work/exit'; sleep 60"
 }

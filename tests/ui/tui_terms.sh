@@ -9,8 +9,11 @@ nok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
 if ! command -v tmux >/dev/null; then echo "ok 1 - tui terms # SKIP tmux is not installed"; echo "1..1"; exit 0; fi
 [ -x "$B/espdesk" ] || { echo "ok 1 - tui terms # SKIP espdesk not built"; echo "1..1"; exit 0; }
 work=$(mktemp -d /tmp/tui-terms-XXXXXX)
-sock=tuiterm$$
+starts=0
+sock=tuiterm$$.0
 T() { tmux -L "$sock" "$@"; }
+# A server of its own per start: a new session on a server still shutting down fails.
+new_server() { T kill-server 2>/dev/null; starts=$((starts + 1)); sock=tuiterm$$.$starts; }
 trap 'T kill-server 2>/dev/null; rm -rf "$work"' EXIT
 wait_for() {
 	for ((i = 0; i < $2 * 5; i++)); do T capture-pane -p -t 0 2>/dev/null | grep -Eq -- "$1" && return 0; sleep 0.2; done
@@ -20,6 +23,7 @@ utf=C.UTF-8
 locale -a 2>/dev/null | grep -qi '^c.utf-\?8$' || utf=C
 run() { # NAME ENV...
 	local name=$1; shift
+	new_server
 	rm -f "$work/exit"
 	T new-session -d -x 80 -y 24 "env $* '$B/espdesk' --demo 2>'$work/err'; echo \"EXIT=\$?\" >'$work/exit'; sleep 30"
 	if wait_for 'rst cause:1, boot mode:\(3,[0-9]\)' 20 && wait_for 'F1Help' 1; then
@@ -37,7 +41,6 @@ run() { # NAME ENV...
 	T send-keys -t 0 x; sleep 0.3; T send-keys -t 0 q
 	for ((i = 0; i < 50; i++)); do [ -f "$work/exit" ] && break; sleep 0.2; done
 	if grep -q 'EXIT=0' "$work/exit" 2>/dev/null; then ok "$name: q quits cleanly"; else nok "$name: q quits cleanly"; fi
-	T kill-server 2>/dev/null; sleep 0.5  # let the server go before the next one starts
 }
 for term in xterm xterm-256color screen tmux-256color linux; do
 	infocmp "$term" >/dev/null 2>&1 || { n=$((n + 1)); echo "ok $n - TERM=$term # SKIP no terminfo entry"; continue; }
@@ -47,6 +50,7 @@ done
 helpkey=F1
 run "NO_COLOR=1, monochrome" NO_COLOR=1 LANG=$utf LC_ALL=$utf
 run "C locale, ASCII line drawing" LANG=C LC_ALL=C
+new_server
 if T new-session -d -x 80 -y 24 "env LANG=C LC_ALL=C '$B/espdesk' --demo; sleep 30" && wait_for '^\+-' 20; then
 	ok "C locale: borders fall back to ASCII"
 else
