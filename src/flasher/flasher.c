@@ -191,7 +191,7 @@ flasher_finish(struct flasher *f, char **cause)
 	switch (f->o.after) {
 	case FLASHER_AFTER_HARD_RESET:
 		rc = flasher_conn_hard_reset(f);
-		if (rc == RC_ERR_NOTSUP || f->o.before == FLASHER_BEFORE_MANUAL) {
+		if (rc == RC_ERR_NOTSUP || f->info.manual_board) {
 			flasher_notice(f, "this board cannot be reset from the port: power-cycle it "
 			    "(with GPIO0 released) to start the firmware");
 			rc = RC_OK;

@@ -37,7 +37,11 @@ enum flasher_before {
 	FLASHER_BEFORE_DEFAULT,  /* DTR/RTS auto-reset: tight and classic sequences (§11.1) */
 	FLASHER_BEFORE_NO_RESET, /* touch no line; the chip is already in the loader */
 	FLASHER_BEFORE_MANUAL,   /* no auto-reset (Sonoff): keep offering SYNC until the user
-	                          * powers the board with GPIO0 held low, or cancels */
+	                          * powers the board with GPIO0 held low, or cancels; the port
+	                          * may go away meanwhile (the adapter unplugged to cut the
+	                          * power) and is opened again when it is back */
+	FLASHER_BEFORE_AUTO,     /* DEFAULT's two tight sequences; where the chip does not answer
+	                          * (no auto-reset wiring, a port without modem lines), MANUAL */
 };
 
 /* What to do when the session ends (--after). */
@@ -86,7 +90,7 @@ struct flasher_opts {
 	enum flasher_after after;
 	int no_stub;                 /* ROM-only: no read, erase, MD5 or baud change */
 	int connect_ms;              /* how long to keep trying to connect; 0 = the default (about
-	                              * 10 s; forever in manual mode) */
+	                              * 10 s; forever in manual and auto mode) */
 	atomic_bool *cancel;         /* may be NULL; the engine only reads it */
 	flasher_event_cb *cb;        /* may be NULL */
 	void *cb_arg;
@@ -103,6 +107,8 @@ struct flasher_info {
 	uint32_t flash_size;  /* bytes from the JEDEC capacity byte; 0 = unknown */
 	const char *vendor;   /* "Winbond", ...; NULL when unknown. Static. */
 	int stub;             /* 1 when the stub runs */
+	int manual_board;     /* the chip entered download mode without our reset (MANUAL, or AUTO
+	                       * where the reset did nothing): power cycles are the user's */
 	int baud;             /* the baud in use now */
 	uint64_t bytes_out;   /* bytes sent on the wire so far (SLIP framing included) */
 	uint64_t bytes_in;    /* bytes received so far */

@@ -54,8 +54,9 @@ enum {
 	{ NULL, 0, NULL, 0 }
 
 #define FL_HELP_CONN                                                                         \
-	"  --before MODE        default-reset (DTR/RTS), no-reset, or manual (boards without\n" \
-	"                       auto-reset, e.g. Sonoff: hold GPIO0 while powering; waits)\n"   \
+	"  --before MODE        default-reset (DTR/RTS), no-reset, manual (boards without\n"   \
+	"                       auto-reset, e.g. Sonoff: hold GPIO0 while powering; waits), or\n" \
+	"                       auto (default-reset, then waits for you where it did nothing)\n" \
 	"  --after MODE         hard-reset (RTS), soft-reset (run user code) or no-reset\n"     \
 	"  --no-stub            talk to the ROM only (no read, erase, MD5 or fast baud)\n"       \
 	"  --connect-timeout S  give up connecting after S seconds (manual: forever)\n"      \
@@ -221,6 +222,8 @@ parse_before(const char *s)
 		return FLASHER_BEFORE_NO_RESET;
 	if (strcmp(s, "manual") == 0)
 		return FLASHER_BEFORE_MANUAL;
+	if (strcmp(s, "auto") == 0)
+		return FLASHER_BEFORE_AUTO;
 	return -1;
 }
 
@@ -263,8 +266,8 @@ fl_parse(struct fl_ctx *c, const struct cli_cmd *cmd, int argc, char **argv)
 		switch (ch) {
 		case OPT_BEFORE:
 			if ((v = parse_before(optarg)) < 0)
-				return cli_usage_error(cmd, "--before must be default-reset, no-reset or "
-				    "manual, not '%s'", optarg);
+				return cli_usage_error(cmd, "--before must be default-reset, no-reset, "
+				    "manual or auto, not '%s'", optarg);
 			c->o.before = (enum flasher_before)v;
 			break;
 		case OPT_AFTER:

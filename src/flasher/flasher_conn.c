@@ -132,32 +132,89 @@ flasher_conn_sync(struct flasher *f, int *stub_running)
 	return rc == RC_ERR_CANCEL || rc == RC_ERR_GONE ? rc : RC_OK;
 }
 
+/* FLASHER_BEFORE_AUTO resets through DTR/RTS with the two tight sequences (about 2.5 s, what
+ * works on Linux adapters, §11.1); then it tells the user how to enter download mode by hand
+ * and leaves the lines alone, so a later answer is the user's doing. */
+#define AUTO_RESETS 2
+
+/*
+ * The port went away while the user was to put the board in download mode: on a board powered
+ * from the adapter (every Sonoff on a USB-serial adapter), unplugging and replugging the adapter
+ * is how the power is cycled. Waits for the port to come back under the same name, until the
+ * user cancels or the connect time is up.
+ */
+static int
+wait_replug(struct flasher *f, int64_t start, int limit)
+{
+	int64_t last = 0;
+
+	ser_close(f->ser);
+	f->ser = NULL;
+	flasher_rx_reset(&f->rx);
+	for (;;) {
+		char *why = NULL;
+		int rc;
+
+		if (clock_now_ms() - last >= 1000) {
+			last = clock_now_ms();
+			flasher_emit(f, FLASHER_PH_WAITING, (uint64_t)(last - start) / 1000, 0, 0,
+			    "the adapter is unplugged: keep holding GPIO0 low (the button) and plug "
+			    "it in again");
+		}
+		if (ser_open(f->o.port, f->info.baud, &f->ser, &why) == RC_OK) {
+			log_debug("flasher: %s is back", f->o.port);
+			f->no_lines = 0;
+			return RC_OK;
+		}
+		free(why);
+		if (limit >= 0 && clock_now_ms() - start >= limit)
+			return RC_ERR_GONE;
+		if ((rc = flasher_io_sleep(f, 200)) < 0)
+			return rc;
+	}
+}
+
 int
 flasher_conn_connect(struct flasher *f, char **cause)
 {
-	int manual = f->o.before == FLASHER_BEFORE_MANUAL;
-	int limit = f->o.connect_ms > 0 ? f->o.connect_ms : manual ? -1 : 10000;
+	enum flasher_before b = f->o.before;
+	/* manual: the user is told to put the board in download mode (and may unplug it). */
+	int manual = b == FLASHER_BEFORE_MANUAL;
+	int limit = f->o.connect_ms > 0 ? f->o.connect_ms :
+	    b == FLASHER_BEFORE_MANUAL || b == FLASHER_BEFORE_AUTO ? -1 : 10000;
 	int64_t start = clock_now_ms(), last_wait = -100000;
 	int rc, stub_running = 0;
 
 	*cause = NULL;
 	flasher_phase_start(f, FLASHER_PH_CONNECT);
 	for (unsigned attempt = 0;; attempt++) {
-		if (f->o.before == FLASHER_BEFORE_DEFAULT && !f->no_lines) {
+		int reset = !f->no_lines && (b == FLASHER_BEFORE_DEFAULT ||
+		    (b == FLASHER_BEFORE_AUTO && attempt < AUTO_RESETS));
+
+		if (reset) {
 			rc = reset_into_loader(f, (int)(attempt % 4));
 			if (rc == RC_ERR_CANCEL || rc == RC_ERR_GONE)
 				goto fail;
-			if (rc == RC_ERR_NOTSUP)
+			if (rc == RC_ERR_NOTSUP && b == FLASHER_BEFORE_DEFAULT)
 				flasher_notice(f, "%s has no DTR/RTS lines, so the chip was not reset; it "
 				    "must already be in download mode (GPIO0 held low at power-on)",
 				    f->o.port);
+		}
+		/* Without lines, one silent attempt first: the chip may already be in the loader. */
+		if (b == FLASHER_BEFORE_AUTO && !manual &&
+		    (f->no_lines ? attempt >= 1 : attempt >= AUTO_RESETS)) {
+			manual = 1;
+			flasher_notice(f, f->no_lines ? "%s has no DTR/RTS lines, so espdesk cannot "
+			    "reset the chip: put it in download mode by hand" : "no answer on %s after a "
+			    "DTR/RTS reset: this board has no auto-reset wiring (no Sonoff has), so "
+			    "put it in download mode by hand", f->o.port);
 		}
 		flasher_emit(f, FLASHER_PH_CONNECT, attempt + 1, 0, 0, NULL);
 		for (int i = 0; i < 5; i++) {
 			/* Without a reset, a stub left running by an earlier session may still be at a
 			 * high baud: the last try of each attempt listens there (the ROM autobauds, so
 			 * a ROM answers too). */
-			int alt = i == 4 && f->o.before != FLASHER_BEFORE_DEFAULT && !manual &&
+			int alt = i == 4 && b == FLASHER_BEFORE_NO_RESET &&
 			    flasher_plan_baud_top(f->o.baud) > 115200;
 
 			if (alt && ser_set_baud(f->ser, flasher_plan_baud_top(f->o.baud)) < 0)
@@ -175,9 +232,17 @@ flasher_conn_connect(struct flasher *f, char **cause)
 			if (rc == RC_OK) {
 				f->info.stub = stub_running;
 				f->info.baud = ser_get_baud(f->ser);
+				/* The chip came up without our reset: power cycles are the user's. */
+				f->info.manual_board = manual;
 				log_debug("flasher: synced on attempt %u%s", attempt + 1,
 				    stub_running ? " (stub already running)" : "");
 				return RC_OK;
+			}
+			if (rc == RC_ERR_GONE && manual) {
+				if ((rc = wait_replug(f, start, limit)) < 0)
+					goto fail;
+				last_wait = -100000;
+				continue;
 			}
 			if (rc == RC_ERR_CANCEL || rc == RC_ERR_GONE)
 				goto fail;
