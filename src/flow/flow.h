@@ -39,7 +39,10 @@ struct flow_opts {
 	const char *flow;       /* "backup", "flash", "restore", "erase" */
 	const char *port;
 	int baud;               /* cap, 0 = fastest */
-	int manual;             /* the board has no auto-reset: the user enters download mode */
+	int manual;             /* the board has no auto-reset: the user enters download mode
+	                         * (learnt when a reset does nothing and the user does it) */
+	int reset_only;         /* reset through DTR/RTS and never wait for the user (the chip
+	                         * must answer within about 10 s) */
 	const char *file;       /* flash: the firmware image */
 	const char *backup;     /* restore: the backup id ("" = this device's newest) */
 	int yes;                /* answer ordinary questions yes */

@@ -26,7 +26,10 @@ enum {
 	"  -b BAUD            highest baud to use (default 921600)\n"                            \
 	"  --manual           the board has no auto-reset (Sonoff): you will be told when to\n"  \
 	"                     hold the button and power it; espdesk detects download mode\n"     \
-	"                     (also --before manual, as for the flasher commands)\n"              \
+	"                     (also --before manual, as for the flasher commands). Without\n"    \
+	"                     it espdesk resets through DTR/RTS and, if that does nothing,\n"    \
+	"                     tells you the same and waits (--before default-reset: it never\n"  \
+	"                     waits)\n"                                                          \
 	"  --yes              answer ordinary questions yes (scripts)\n"                          \
 	"  --watch S          watch the boot for S seconds (default 6); --no-watch skips it\n"
 
@@ -103,7 +106,7 @@ parse(const struct cli_cmd *cmd, int argc, char **argv, struct flow_opts *o)
 			if (strcmp(optarg, "manual") == 0)
 				o->manual = 1;
 			else if (strcmp(optarg, "default-reset") == 0)
-				o->manual = 0;
+				o->manual = 0, o->reset_only = 1;
 			else
 				return cli_usage_error(cmd, "--before: a flow takes manual or "
 				    "default-reset, not '%s'", optarg);

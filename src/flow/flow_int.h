@@ -56,6 +56,7 @@ struct flow_ctx {
 	int skipped;                  /* the running step had nothing to do: it proved nothing */
 	int last_pct;
 	int last_phase;
+	char last_wait[160];          /* the WAITING message said last */
 };
 
 /* Shared steps (flow_steps.c). */

@@ -32,8 +32,12 @@ on_event(void *arg, const struct flasher_event *ev)
 	if (c->o.ev_cb != NULL)
 		c->o.ev_cb(c->o.cb_arg, ev);
 	if (ev->phase == FLASHER_PH_WAITING || ev->phase == FLASHER_PH_NOTICE) {
-		if (ev->msg != NULL)
+		/* The engine repeats WAITING every second for live indicators: said once here. */
+		if (ev->msg != NULL && (ev->phase != FLASHER_PH_WAITING ||
+		    strcmp(ev->msg, c->last_wait) != 0))
 			flow_say(c, "  %s", ev->msg);
+		if (ev->msg != NULL && ev->phase == FLASHER_PH_WAITING)
+			snprintf(c->last_wait, sizeof c->last_wait, "%s", ev->msg);
 		return;
 	}
 	if (ev->total == 0 || (ev->phase != FLASHER_PH_READ && ev->phase != FLASHER_PH_WRITE &&
@@ -52,11 +56,15 @@ int
 flow_st_connect(struct flow_ctx *c, char **cause)
 {
 	struct flasher_opts fo;
+	int rc;
 
 	memset(&fo, 0, sizeof fo);
 	fo.port = c->o.port;
 	fo.baud = c->o.baud;
-	fo.before = c->o.manual ? FLASHER_BEFORE_MANUAL : FLASHER_BEFORE_DEFAULT;
+	/* Unless told, reset through DTR/RTS and, where that does nothing (every Sonoff), tell
+	 * the user how to enter download mode and wait. */
+	fo.before = c->o.manual ? FLASHER_BEFORE_MANUAL : c->o.reset_only ?
+	    FLASHER_BEFORE_DEFAULT : FLASHER_BEFORE_AUTO;
 	/* Leave the chip in its ROM loader (autobauding) at the end, so a resumed or next flow
 	 * connects again; the boot watch resets it itself. */
 	fo.after = FLASHER_AFTER_NO_RESET;
@@ -68,7 +76,16 @@ flow_st_connect(struct flow_ctx *c, char **cause)
 		    "button (GPIO0 to GND), unplug and replug the adapter (or switch the power "
 		    "on), release the button after 2 s. Waiting for the loader on %s ...", c->o.port);
 	c->last_phase = -1;
-	return flasher_open(&fo, &c->f, cause);
+	c->last_wait[0] = '\0';
+	if ((rc = flasher_open(&fo, &c->f, cause)) != RC_OK)
+		return rc;
+	if (flasher_info(c->f)->manual_board && !c->o.manual) {
+		/* The reset did nothing and the user entered download mode by hand: so it will be
+		 * for the rest of this flow, and for a resumed one. */
+		c->o.manual = c->j.manual = 1;
+		flow_say(c, "  the board has no auto-reset: you will be told when to power-cycle it");
+	}
+	return RC_OK;
 }
 
 int
@@ -524,127 +541,4 @@ int
 flow_st_verify_write(struct flow_ctx *c, char **cause)
 {
 	return flasher_verify(c->f, 0, c->img, c->img_len, &c->hdr, cause);
-}
-
-/* Boot watch. */
-
-struct watch {
-	struct bootlog dec;
-	struct bootlog_diag diag;
-	struct flow_ctx *c;
-	int app;
-};
-
-static void
-watch_event(void *arg, const struct bootlog_event *ev)
-{
-	struct watch *w = arg;
-	char line[400];
-
-	bootlog_diag_event(&w->diag, ev, clock_now_ms());
-	esc_bytes(line, sizeof line, ev->text, ev->len, ESC_KEEP_UTF8);
-	fprintf(w->c->o.out, "  | %s\n", line);
-}
-
-int
-flow_st_watch(struct flow_ctx *c, char **cause)
-{
-	struct watch *w;
-	struct ser *s = NULL;
-	struct bootlog_facts facts;
-	struct bootlog_verdict v;
-	struct flasher_event ev;
-	atomic_bool *cancel = c->o.cancel != NULL ? c->o.cancel : &c->cancel;
-	uint8_t rx[1024];
-	int64_t start;
-	int rc, baud = 74880, ms = c->o.watch_ms ? c->o.watch_ms : 6000;
-
-	if (c->o.watch_ms < 0) {
-		flow_say(c, "  not watching (--no-watch): nothing is known of the boot");
-		c->skipped = 1;
-		return RC_OK;
-	}
-	if (c->f != NULL) {
-		if ((rc = flasher_finish(c->f, cause)) != RC_OK)
-			return rc;
-		flasher_close(c->f);
-		c->f = NULL;
-	}
-	if ((rc = ser_open(c->o.port, baud, &s, cause)) != RC_OK)
-		return rc;
-	/* EN low through RTS with GPIO0 high (DTR off), then release: a hardware reset into the
-	 * firmware where the adapter has auto-reset wiring. */
-	memset(&ev, 0, sizeof ev);
-	ev.phase = FLASHER_PH_RESET;
-	if (!c->o.manual && ser_set_dtr_rts(s, 0, 1) == RC_OK) {
-		usleep(100 * 1000);
-		ser_set_dtr_rts(s, 0, 0);
-		flow_say(c, "  reset through RTS; watching %s for %d s ...", c->o.port, ms / 1000);
-		ev.msg = "reset through RTS; watching the boot";
-	} else {
-		flow_say(c, "  Now power-cycle the board WITHOUT holding the button, so it boots the "
-		    "new firmware. Watching %s for %d s ...", c->o.port, ms / 1000);
-		ev.msg = "power-cycle the board WITHOUT holding the button; watching the boot";
-	}
-	if (c->o.ev_cb != NULL)
-		c->o.ev_cb(c->o.cb_arg, &ev);
-	w = xcalloc(1, sizeof *w);
-	w->c = c;
-	bootlog_init(&w->dec, watch_event, w);
-	bootlog_set_read_baud(&w->dec, baud);
-	bootlog_diag_init(&w->diag);
-	start = clock_now_ms();
-	while (clock_now_ms() - start < ms) {
-		int n = ser_read(s, rx, sizeof rx, 50);
-
-		if (n < 0) {
-			rc = n;
-			*cause = xfmt("%s went away while watching the boot", c->o.port);
-			goto out;
-		}
-		if (atomic_load(cancel)) {
-			rc = RC_ERR_CANCEL;
-			*cause = xstrdup("cancelled while watching the boot");
-			goto out;
-		}
-		if (n > 0 && c->o.rx_cb != NULL)
-			c->o.rx_cb(c->o.cb_arg, rx, (size_t)n, baud);
-		if (n > 0)
-			bootlog_feed(&w->dec, rx, (size_t)n);
-		if (w->dec.stage == BL_STAGE_APP && baud != 115200) {
-			bootlog_flush(&w->dec);
-			if (ser_set_baud(s, 115200) == RC_OK) {
-				ser_discard(s);
-				baud = 115200;
-				bootlog_set_read_baud(&w->dec, baud);
-			}
-		}
-	}
-	bootlog_flush(&w->dec);
-	bootlog_facts_init(&facts);
-	facts.chip = c->info == NULL ? BL_CHIP_UNKNOWN : c->info->esp8285 ? BL_CHIP_ESP8285 :
-	    BL_CHIP_ESP8266;
-	facts.flash_size = c->size;
-	if (c->info != NULL && c->info->esp8285)
-		facts.flash_mode = 3;
-	else if (c->prof != NULL)
-		facts.flash_mode = (int)c->prof->mode;
-	if (c->img != NULL && c->img_len > 3 && c->img[0] == 0xE9)
-		facts.hdr_mode = c->hdr.mode >= 0 ? c->hdr.mode : c->img[2];
-	bootlog_diag_verdict(&w->diag, &facts, &v);
-	flow_say(c, "  boot: %s (%.0f%%): %s", bootlog_cause_name(v.cause), v.confidence * 100,
-	    v.summary);
-	if (v.cause == BL_CAUSE_HEALTHY) {
-		rc = RC_OK;
-	} else {
-		flow_say(c, "  what to do: %s", v.advice ? v.advice : "see `espdesk monitor`");
-		*cause = xfmt("the device did not reach its application: %s%s%s",
-		    bootlog_cause_name(v.cause), v.advice ? ". What to do: " : "",
-		    v.advice ? v.advice : "");
-		rc = RC_ERR_DEVICE;
-	}
-out:
-	free(w);
-	ser_close(s);
-	return rc;
 }

@@ -1,0 +1,278 @@
+/*
+ * flow_watch.c: the last step of a write: start the new firmware and follow its boot through
+ * the boot-log decoder until the application is up, or until the diagnosis (cause, evidence,
+ * advice) says what went wrong.
+ *
+ * Starting the firmware is the board's business: an adapter with auto-reset wiring restarts it
+ * through RTS; on a board without (every Sonoff) the user power-cycles it, often by unplugging
+ * the adapter, so the port may go away and come back. Both are followed: an RTS pulse that
+ * brings nothing gets the user told, and a port that disappears is waited for and opened again.
+ */
+#include "config.h"
+
+#include "flow/flow_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootlog/bootlog.h"
+#include "bootlog/bootlog_diag.h"
+#include "core/clock.h"
+#include "core/esc.h"
+#include "core/xmalloc.h"
+#include "profile/profile.h"
+#include "serial/ser.h"
+
+/* The ROM prints its banner this soon after a reset; silence longer than this after an RTS
+ * pulse means the pulse reached nothing. */
+#define WATCH_RTS_SILENCE_MS 1500
+/* How long an unplugged adapter is waited for. */
+#define WATCH_REPLUG_MS 120000
+/* A partial line is decoded after this much quiet (text at a wrong baud has no line ends). */
+#define WATCH_IDLE_FLUSH_MS 200
+/* Baud switches followed per boot, so a line that is noise at every rate cannot make the watch
+ * hop forever. */
+#define WATCH_MAX_SWITCHES 4
+
+struct watch {
+	struct flow_ctx *c;
+	struct bootlog dec;
+	struct bootlog_diag diag;
+	struct ser *s;
+	atomic_bool *cancel;
+	int baud;          /* the port's baud now */
+	int want_baud;     /* garbage says the device sends at this baud; 0 = none */
+	int switches;
+	int heard;         /* a byte arrived since the board was (re)started */
+	int banner;        /* a ROM banner was seen */
+	int replugged;     /* the port went away and came back */
+};
+
+static void
+watch_event(void *arg, const struct bootlog_event *ev)
+{
+	struct watch *w = arg;
+	char line[400];
+
+	bootlog_diag_event(&w->diag, ev, clock_now_ms());
+	if (ev->kind == BL_ROM_BANNER)
+		w->banner = 1;
+	/* Text at another baud outside the ROM's part of a boot (the application's, when the
+	 * banner was missed while the adapter was unplugged): follow it. */
+	if (ev->kind == BL_GARBAGE && !(ev->flags & BOOTLOG_F_STALE) && ev->baud > 0 &&
+	    ev->baud != w->baud && w->switches < WATCH_MAX_SWITCHES &&
+	    w->dec.stage != BL_STAGE_ROM && w->dec.stage != BL_STAGE_LOADER) {
+		w->want_baud = ev->baud;
+		return;
+	}
+	esc_bytes(line, sizeof line, ev->text, ev->len, ESC_KEEP_UTF8);
+	fprintf(w->c->o.out, "  | %s\n", line);
+}
+
+/* Tells the user (and a front end, through a RESET event with msg) what happens now. */
+static void
+announce(struct flow_ctx *c, const char *msg, int ms)
+{
+	struct flasher_event ev;
+
+	flow_say(c, "  %s. Watching %s for %d s ...", msg, c->o.port, ms / 1000);
+	memset(&ev, 0, sizeof ev);
+	ev.phase = FLASHER_PH_RESET;
+	ev.msg = msg;
+	if (c->o.ev_cb != NULL)
+		c->o.ev_cb(c->o.cb_arg, &ev);
+}
+
+/* The board has no auto-reset after all: remembered, so a resumed flow says so from the start. */
+static void
+learn_manual(struct flow_ctx *c)
+{
+	c->o.manual = 1;
+	c->j.manual = 1;
+}
+
+static int
+set_baud(struct watch *w, int baud)
+{
+	bootlog_flush(&w->dec);
+	if (ser_set_baud(w->s, baud) != RC_OK)
+		return -1;
+	ser_discard(w->s);
+	w->baud = baud;
+	bootlog_set_read_baud(&w->dec, baud);
+	return 0;
+}
+
+/* The port went away (the adapter unplugged to cut the power): waits for it, opens it again at
+ * the ROM's baud. */
+static int
+replug(struct watch *w, char **cause)
+{
+	struct flow_ctx *c = w->c;
+	int64_t start = clock_now_ms();
+
+	ser_close(w->s);
+	w->s = NULL;
+	bootlog_flush(&w->dec);
+	learn_manual(c);
+	flow_say(c, "  %s is gone (the adapter unplugged): plug it in again WITHOUT holding the "
+	    "button, and the board boots the new firmware", c->o.port);
+	for (;;) {
+		char *why = NULL;
+
+		if (atomic_load(w->cancel)) {
+			*cause = xstrdup("cancelled while waiting for the adapter to come back");
+			return RC_ERR_CANCEL;
+		}
+		if (ser_open(c->o.port, 74880, &w->s, &why) == RC_OK)
+			break;
+		free(why);
+		if (clock_now_ms() - start >= WATCH_REPLUG_MS) {
+			*cause = xfmt("%s did not come back within %d s; the firmware is written and "
+			    "verified: power the board and check its boot with `espdesk monitor -p "
+			    "%s`", c->o.port, WATCH_REPLUG_MS / 1000, c->o.port);
+			return RC_ERR_GONE;
+		}
+		clock_sleep_ms(200);
+	}
+	w->baud = 74880;
+	w->want_baud = 0;
+	w->switches = 0;
+	w->heard = 0;
+	w->replugged = 1;
+	bootlog_set_read_baud(&w->dec, w->baud);
+	return RC_OK;
+}
+
+/* The verdict over what was seen: RC_OK when the application is up. */
+static int
+verdict(struct watch *w, char **cause)
+{
+	struct flow_ctx *c = w->c;
+	struct bootlog_facts facts;
+	struct bootlog_verdict v;
+
+	bootlog_flush(&w->dec);
+	bootlog_facts_init(&facts);
+	facts.chip = c->info == NULL ? BL_CHIP_UNKNOWN : c->info->esp8285 ? BL_CHIP_ESP8285 :
+	    BL_CHIP_ESP8266;
+	facts.flash_size = c->size;
+	if (c->info != NULL && c->info->esp8285)
+		facts.flash_mode = 3;
+	else if (c->prof != NULL)
+		facts.flash_mode = (int)c->prof->mode;
+	if (c->img != NULL && c->img_len > 3 && c->img[0] == 0xE9)
+		facts.hdr_mode = c->hdr.mode >= 0 ? c->hdr.mode : c->img[2];
+	bootlog_diag_verdict(&w->diag, &facts, &v);
+	if (w->replugged && !w->banner)
+		flow_say(c, "  the ROM's boot messages passed while %s was away (a replugged adapter "
+		    "takes longer to appear than the chip to boot): judged from what followed",
+		    c->o.port);
+	flow_say(c, "  boot: %s (%.0f%%): %s", bootlog_cause_name(v.cause), v.confidence * 100,
+	    v.summary);
+	if (v.cause == BL_CAUSE_HEALTHY)
+		return RC_OK;
+	flow_say(c, "  what to do: %s", v.advice ? v.advice : "see `espdesk monitor`");
+	*cause = xfmt("the device did not reach its application: %s%s%s",
+	    bootlog_cause_name(v.cause), v.advice ? ". What to do: " : "", v.advice ? v.advice : "");
+	return RC_ERR_DEVICE;
+}
+
+int
+flow_st_watch(struct flow_ctx *c, char **cause)
+{
+	struct watch *w;
+	uint8_t rx[1024];
+	int64_t start, rts_at = -1, last_rx = 0;
+	int rc, ms = c->o.watch_ms ? c->o.watch_ms : 6000;
+
+	if (c->o.watch_ms < 0) {
+		flow_say(c, "  not watching (--no-watch): nothing is known of the boot");
+		c->skipped = 1;
+		return RC_OK;
+	}
+	if (c->f != NULL) {
+		if ((rc = flasher_finish(c->f, cause)) != RC_OK)
+			return rc;
+		flasher_close(c->f);
+		c->f = NULL;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->c = c;
+	w->cancel = c->o.cancel != NULL ? c->o.cancel : &c->cancel;
+	w->baud = 74880;
+	if ((rc = ser_open(c->o.port, w->baud, &w->s, cause)) != RC_OK) {
+		free(w);
+		return rc;
+	}
+	bootlog_init(&w->dec, watch_event, w);
+	bootlog_set_read_baud(&w->dec, w->baud);
+	bootlog_diag_init(&w->diag);
+	/* EN low through RTS with GPIO0 high (DTR off), then release: a hardware reset into the
+	 * firmware where the adapter has auto-reset wiring. */
+	if (!c->o.manual && ser_set_dtr_rts(w->s, 0, 1) == RC_OK) {
+		clock_sleep_ms(100);
+		ser_set_dtr_rts(w->s, 0, 0);
+		rts_at = clock_now_ms();
+		announce(c, "reset through RTS", ms);
+	} else
+		announce(c, "power-cycle the board WITHOUT holding the button, so it boots the new "
+		    "firmware", ms);
+	start = clock_now_ms();
+	for (;;) {
+		int n;
+
+		if (clock_now_ms() - start >= ms) {
+			/* A partial line may still say the device is at another baud. */
+			bootlog_flush(&w->dec);
+			if (w->want_baud == 0)
+				break;
+			n = 0;
+		} else
+			n = ser_read(w->s, rx, sizeof rx, 50);
+
+		if (atomic_load(w->cancel)) {
+			rc = RC_ERR_CANCEL;
+			*cause = xstrdup("cancelled while watching the boot");
+			goto out;
+		}
+		if (n < 0) {
+			if ((rc = replug(w, cause)) != RC_OK)
+				goto out;
+			rts_at = -1;
+			start = clock_now_ms();
+			continue;
+		}
+		if (n == 0 && w->dec.len > 0 && clock_now_ms() - last_rx >= WATCH_IDLE_FLUSH_MS)
+			bootlog_flush(&w->dec);
+		if (n > 0) {
+			w->heard = 1;
+			last_rx = clock_now_ms();
+			if (c->o.rx_cb != NULL)
+				c->o.rx_cb(c->o.cb_arg, rx, (size_t)n, w->baud);
+			bootlog_feed(&w->dec, rx, (size_t)n);
+		}
+		if (rts_at >= 0 && !w->heard && clock_now_ms() - rts_at >= WATCH_RTS_SILENCE_MS) {
+			rts_at = -1;
+			learn_manual(c);
+			announce(c, "nothing came after the RTS reset: this board has no auto-reset "
+			    "wiring (no Sonoff has). Power-cycle it now WITHOUT holding the button", ms);
+			start = clock_now_ms();
+		}
+		if (w->want_baud != 0) {
+			/* The watch starts over at the device's baud: what came so far was noise. */
+			if (set_baud(w, w->want_baud) == 0) {
+				w->switches++;
+				start = clock_now_ms();
+			}
+			w->want_baud = 0;
+		} else if (w->dec.stage == BL_STAGE_APP && w->baud != 115200)
+			set_baud(w, 115200);
+	}
+	rc = verdict(w, cause);
+out:
+	ser_close(w->s);
+	free(w);
+	return rc;
+}
