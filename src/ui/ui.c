@@ -380,8 +380,9 @@ ui_job_begin_req(struct ui *u, struct ui_job_req *reqp)
 	char *cause = NULL;
 
 	snprintf(req.port, sizeof req.port, "%s", u->port);
-	/* Boards without auto-reset (every Sonoff; the demo is one): wait for the user. */
-	req.before = u->profile != NULL || u->o.demo ? FLASHER_BEFORE_MANUAL : FLASHER_BEFORE_DEFAULT;
+	/* A Sonoff profile (no auto-reset; the demo is one): wait for the user. Otherwise reset
+	 * through DTR/RTS, and wait for the user where that does nothing. */
+	req.before = u->profile != NULL || u->o.demo ? FLASHER_BEFORE_MANUAL : FLASHER_BEFORE_AUTO;
 	req.baud = 0;
 	if (u->state == UI_ST_DISCONNECTED) {
 		ui_status(u, 1, "%s: no device (the adapter is unplugged); plug it in first", u->port);
