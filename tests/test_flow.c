@@ -88,6 +88,7 @@ test_journal_damaged(void)
 	bad("flow format\n", "no known flow");
 	bad("", "no known flow");
 	bad("flow flash\nmanual 2\n", "j:2: bad value for 'manual'");
+	bad("flow flash\nskipped 65536\n", "j:2: bad value for 'skipped'");
 }
 
 static void
@@ -103,13 +104,17 @@ test_journal_round_trip(void)
 	j.have_device = 1;
 	j.chip_id = 0x42;
 	j.done = 0x15;
+	j.skipped = 0x10;
 	j.other_unit = 1;
+	snprintf(j.profile, sizeof j.profile, "basic-r2");
 	text = flow_journal_format(&j);
 	T_EQ_INT(flow_journal_parse("rt", (uint8_t *)text, strlen(text), &r, &cause), RC_OK);
 	T_EQ_STR(r.flow, "restore");
 	T_EQ_STR(r.port, "rfc2217://localhost:4000");
 	T_EQ_STR(r.failed, "two lines");
 	T_EQ_INT((int)r.done, 0x15);
+	T_EQ_INT((int)r.skipped, 0x10);
+	T_EQ_STR(r.profile, "basic-r2");
 	T_EQ_INT(r.other_unit, 1);
 	T_EQ_HEX(r.chip_id, 0x42u);
 	free(text);

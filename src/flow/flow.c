@@ -156,8 +156,12 @@ run(struct flow_ctx *c, char **cause)
 		const struct flow_step *s = &d->steps[i];
 
 		if ((c->j.done & (1u << i)) && !(s->flags & FLOW_S_AGAIN)) {
-			flow_say(c, "[%zu/%zu] %s: proven earlier (%s)", i + 1, d->nsteps, s->name,
-			    s->proves);
+			if (c->j.skipped & (1u << i))
+				flow_say(c, "[%zu/%zu] %s: skipped earlier", i + 1, d->nsteps,
+				    s->name);
+			else
+				flow_say(c, "[%zu/%zu] %s: proven earlier (%s)", i + 1, d->nsteps,
+				    s->name, s->proves);
 			step_state(c, i, FLOW_STEP_DONE);
 			continue;
 		}
@@ -187,6 +191,10 @@ run(struct flow_ctx *c, char **cause)
 			flow_say(c, "[%zu/%zu] %s: ok: %s", i + 1, d->nsteps, s->name, s->proves);
 		step_state(c, i, FLOW_STEP_DONE);
 		c->j.done |= 1u << i;
+		if (c->skipped)
+			c->j.skipped |= 1u << i;
+		else
+			c->j.skipped &= ~(1u << i);
 		c->j.failed[0] = '\0';
 		if ((rc = flow_journal_save(&c->j, cause)) != RC_OK)
 			return rc;
@@ -243,6 +251,10 @@ flow_start(const struct flow_opts *o, char **cause)
 	}
 	if (o->backup != NULL)
 		snprintf(c.j.backup, sizeof c.j.backup, "%s", o->backup);
+	if (o->profile != NULL && (rc = flow_profile_load(&c, o->profile, cause)) != RC_OK) {
+		ctx_free(&c);
+		return rc;
+	}
 	c.j.manual = o->manual;
 	c.j.no_backup = o->no_backup;
 	c.j.other_unit = o->other_unit;
@@ -279,6 +291,13 @@ flow_resume(const struct flow_opts *o, char **cause)
 	c.o.file = c.j.file[0] ? c.j.file : NULL;
 	c.o.backup = c.j.backup;
 	c.o.manual = o->manual || c.j.manual;
+	if (o->profile != NULL)
+		snprintf(c.j.profile, sizeof c.j.profile, "%s", o->profile);
+	c.o.profile = c.j.profile[0] ? c.j.profile : NULL;
+	if (c.o.profile != NULL && (rc = flow_profile_load(&c, c.o.profile, cause)) != RC_OK) {
+		ctx_free(&c);
+		return rc;
+	}
 	c.o.no_backup = c.j.no_backup;
 	c.o.other_unit = c.j.other_unit;
 	c.o.relayout = c.j.relayout;
@@ -308,12 +327,17 @@ flow_status(FILE *out, char **cause)
 	if (j.have_device)
 		fprintf(out, "device: chip id 0x%08x, MAC %02x:%02x:%02x:%02x:%02x:%02x\n",
 		    (unsigned)j.chip_id, j.mac[0], j.mac[1], j.mac[2], j.mac[3], j.mac[4], j.mac[5]);
+	if (j.profile[0])
+		fprintf(out, "board:  %s (profile named by the user)\n", j.profile);
+	if (j.manual)
+		fprintf(out, "reset:  by hand (the board has no auto-reset)\n");
 	for (size_t i = 0; i < d->nsteps; i++) {
 		const struct flow_step *s = &d->steps[i];
-		int proven = (j.done & (1u << i)) != 0;
+		int proven = (j.done & (1u << i)) != 0, skipped = (j.skipped & (1u << i)) != 0;
 
-		fprintf(out, "  [%s] %-13s %s\n", proven ? (s->flags & FLOW_S_AGAIN ? "redo" : "done")
-		    : "    ", s->name, proven ? s->proves : s->does);
+		fprintf(out, "  [%s] %-13s %s\n", skipped ? "skip" : proven ?
+		    (s->flags & FLOW_S_AGAIN ? "redo" : "done") : "    ", s->name,
+		    skipped ? "skipped: nothing proven" : proven ? s->proves : s->does);
 	}
 	if (j.failed[0])
 		fprintf(out, "stopped: %s\n", j.failed);

@@ -43,6 +43,9 @@ struct flow_opts {
 	                         * (learnt when a reset does nothing and the user does it) */
 	int reset_only;         /* reset through DTR/RTS and never wait for the user (the chip
 	                         * must answer within about 10 s) */
+	const char *profile;    /* the board's profile by name (`espdesk profiles`): its
+	                         * instructions are shown before connecting, and the chip must
+	                         * fit it; NULL = matched from the chip */
 	const char *file;       /* flash: the firmware image */
 	const char *backup;     /* restore: the backup id ("" = this device's newest) */
 	int yes;                /* answer ordinary questions yes */
@@ -88,7 +91,8 @@ size_t flow_nsteps(const struct flow_def *d);
 const char *flow_step_name(const struct flow_def *d, size_t i);
 
 /* Runs a flow from its first step; an existing unfinished journal is refused (resume or abort
- * it first). Returns RC_OK when every step was proven. */
+ * it first), and so is a profile name that names no profile. Returns RC_OK when every step
+ * was proven. */
 int flow_start(const struct flow_opts *o, char **cause);
 /* Continues the journalled flow at its first unproven step (o: port and flags may override the
  * journal's; NULL fields keep it). */
@@ -106,10 +110,12 @@ struct flow_journal {
 	char port[128];
 	char file[512];
 	char backup[96];        /* the backup this flow relies on or took */
+	char profile[64];       /* the profile the user named, "" = matched from the chip */
 	int have_device, have_mac; /* chip_id and mac were given (always both) */
 	uint32_t chip_id;
 	uint8_t mac[6];
 	uint32_t done;          /* bit per step proven */
+	uint32_t skipped;       /* bit per step passed without proving anything (--no-watch) */
 	int finished;
 	int manual, no_backup, other_unit, relayout;
 	char failed[320];       /* why the last run stopped, "" if it did not fail */

@@ -18,7 +18,7 @@
 
 enum {
 	OPT_YES = 0x2100, OPT_NO_BACKUP, OPT_OTHER_UNIT, OPT_RELAYOUT, OPT_MANUAL, OPT_WATCH,
-	OPT_NO_WATCH, OPT_BEFORE,
+	OPT_NO_WATCH, OPT_BEFORE, OPT_PROFILE,
 };
 
 #define FLOW_HELP                                                                            \
@@ -30,6 +30,8 @@ enum {
 	"                     it espdesk resets through DTR/RTS and, if that does nothing,\n"    \
 	"                     tells you the same and waits (--before default-reset: it never\n"  \
 	"                     waits)\n"                                                          \
+	"  --profile NAME     the board (`espdesk profiles`): its wiring, mains warning and way\n" \
+	"                     into download mode are shown first, and the chip must fit it\n"   \
 	"  --yes              answer ordinary questions yes (scripts)\n"                          \
 	"  --watch S          watch the boot for S seconds (default 6); --no-watch skips it\n"
 
@@ -83,6 +85,7 @@ parse(const struct cli_cmd *cmd, int argc, char **argv, struct flow_opts *o)
 		{ "relayout", no_argument, NULL, OPT_RELAYOUT },
 		{ "manual", no_argument, NULL, OPT_MANUAL },
 		{ "before", required_argument, NULL, OPT_BEFORE },
+		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "watch", required_argument, NULL, OPT_WATCH },
 		{ "no-watch", no_argument, NULL, OPT_NO_WATCH },
 		{ NULL, 0, NULL, 0 },
@@ -101,6 +104,7 @@ parse(const struct cli_cmd *cmd, int argc, char **argv, struct flow_opts *o)
 		case OPT_OTHER_UNIT: o->other_unit = 1; break;
 		case OPT_RELAYOUT: o->relayout = 1; break;
 		case OPT_MANUAL: o->manual = 1; break;
+		case OPT_PROFILE: o->profile = optarg; break;
 		case OPT_BEFORE:
 			/* The flasher's option, for esptool habits and its own advice. */
 			if (strcmp(optarg, "manual") == 0)

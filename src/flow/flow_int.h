@@ -46,6 +46,7 @@ struct flow_ctx {
 	uint32_t size;                /* flash size in use (JEDEC) */
 	struct profile_set *ps;
 	const struct profile *prof;   /* borrowed from ps; NULL when none fits */
+	int named;                    /* prof is the one the user named (o.profile) */
 	uint8_t *dump;                /* the chip read in this run (backup) */
 	uint8_t dev_md5[16];          /* the device's MD5 of the whole chip, once verified */
 	uint8_t *img;                 /* what will be written (flash, restore) */
@@ -58,6 +59,10 @@ struct flow_ctx {
 	int last_phase;
 	char last_wait[160];          /* the WAITING message said last */
 };
+
+/* Loads the profile the user named into c->prof (c->named set, its name journalled). RC_OK, or
+ * RC_ERR_ARG with the names that come close. */
+int flow_profile_load(struct flow_ctx *c, const char *name, char **cause);
 
 /* Shared steps (flow_steps.c). */
 int flow_st_connect(struct flow_ctx *c, char **cause);

@@ -95,6 +95,8 @@ apply(struct flow_journal *j, const char *k, const char *v)
 		return set_str(j->file, sizeof j->file, v);
 	if (strcmp(k, "backup") == 0)
 		return set_str(j->backup, sizeof j->backup, v);
+	if (strcmp(k, "profile") == 0)
+		return set_str(j->profile, sizeof j->profile, v);
 	if (strcmp(k, "failed") == 0)
 		return set_str(j->failed, sizeof j->failed, v);
 	if (strcmp(k, "chip_id") == 0) {
@@ -105,10 +107,13 @@ apply(struct flow_journal *j, const char *k, const char *v)
 		j->have_mac = 1;
 		return set_mac(j->mac, v);
 	}
-	if (strcmp(k, "done") == 0) {
+	if (strcmp(k, "done") == 0 || strcmp(k, "skipped") == 0) {
 		if (set_u32(&u, v) != 0 || u >= (1u << FLOW_MAX_STEPS))
 			return -1;
-		j->done = u;
+		if (k[0] == 'd')
+			j->done = u;
+		else
+			j->skipped = u;
 		return 0;
 	}
 	if (strcmp(k, "finished") == 0)
@@ -214,6 +219,8 @@ flow_journal_format(const struct flow_journal *j)
 		put(&s, "file", j->file);
 	if (j->backup[0])
 		put(&s, "backup", j->backup);
+	if (j->profile[0])
+		put(&s, "profile", j->profile);
 	if (j->have_device) {
 		snprintf(num, sizeof num, "0x%08" PRIx32, j->chip_id);
 		put(&s, "chip_id", num);
@@ -223,6 +230,10 @@ flow_journal_format(const struct flow_journal *j)
 	}
 	snprintf(num, sizeof num, "%" PRIu32, j->done);
 	put(&s, "done", num);
+	if (j->skipped) {
+		snprintf(num, sizeof num, "%" PRIu32, j->skipped);
+		put(&s, "skipped", num);
+	}
 	put(&s, "finished", j->finished ? "1" : "0");
 	put(&s, "manual", j->manual ? "1" : "0");
 	put(&s, "no_backup", j->no_backup ? "1" : "0");

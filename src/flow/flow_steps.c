@@ -53,6 +53,52 @@ on_event(void *arg, const struct flasher_event *ev)
 }
 
 int
+flow_profile_load(struct flow_ctx *c, const char *name, char **cause)
+{
+	const char *sug[2];
+	char shown[80];
+	size_t n;
+
+	if (c->ps == NULL)
+		c->ps = profile_set_load_default();
+	if (c->ps != NULL && (c->prof = profile_set_find(c->ps, name)) != NULL) {
+		c->named = 1;
+		snprintf(c->j.profile, sizeof c->j.profile, "%s", c->prof->name);
+		return RC_OK;
+	}
+	esc_bytes(shown, sizeof shown, name, strlen(name), 0);
+	n = c->ps != NULL ? profile_set_suggest(c->ps, name, sug, 2) : 0;
+	*cause = xfmt("no profile named '%s'%s%s%s%s%s; `espdesk profiles` lists them", shown,
+	    n ? " (did you mean '" : "", n ? sug[0] : "", n > 1 ? "' or '" : "",
+	    n > 1 ? sug[1] : "", n ? "'?)" : "");
+	return RC_ERR_ARG;
+}
+
+/* What the user needs before touching the board named by its profile: mains, header, the way
+ * into download mode. */
+static void
+show_board(struct flow_ctx *c)
+{
+	const struct profile *p = c->prof;
+	char pins[160] = "";
+	size_t off = 0;
+
+	flow_say(c, "  board: %s (profile %s)", p->title, p->name);
+	if (p->mains_live)
+		flow_say(c, "  WARNING: this board's ground is tied to mains live. Unplug it from the "
+		    "mains before you connect anything; power it from the adapter's 3.3 V only.");
+	for (size_t i = 0; i < p->nheader_pins && off < sizeof pins; i++)
+		off += (size_t)snprintf(pins + off, sizeof pins - off, "%s%s", i ? ", " : "",
+		    p->header_pins[i]);
+	if (off > 0 || p->header_note != NULL)
+		flow_say(c, "  programming header: %s%s%s (adapter TX to the board's RX, RX to TX, "
+		    "3.3 V, never 5 V)", pins, off && p->header_note ? "; " : "",
+		    p->header_note ? p->header_note : "");
+	if (p->download_mode != NULL)
+		flow_say(c, "  download mode on this board: %s", p->download_mode);
+}
+
+int
 flow_st_connect(struct flow_ctx *c, char **cause)
 {
 	struct flasher_opts fo;
@@ -61,6 +107,12 @@ flow_st_connect(struct flow_ctx *c, char **cause)
 	memset(&fo, 0, sizeof fo);
 	fo.port = c->o.port;
 	fo.baud = c->o.baud;
+	if (c->named) {
+		show_board(c);
+		/* A device profile is a finished product (a Sonoff): no auto-reset wiring. */
+		if (c->prof->kind == PROFILE_KIND_DEVICE && !c->o.reset_only)
+			c->o.manual = c->j.manual = 1;
+	}
 	/* Unless told, reset through DTR/RTS and, where that does nothing (every Sonoff), tell
 	 * the user how to enter download mode and wait. */
 	fo.before = c->o.manual ? FLASHER_BEFORE_MANUAL : c->o.reset_only ?
@@ -71,7 +123,11 @@ flow_st_connect(struct flow_ctx *c, char **cause)
 	fo.cancel = c->o.cancel != NULL ? c->o.cancel : &c->cancel;
 	fo.cb = on_event;
 	fo.cb_arg = c;
-	if (c->o.manual)
+	if (c->o.manual && c->named && c->prof->download_mode != NULL)
+		flow_say(c, "  This board has no auto-reset: put it in download mode as above "
+		    "(unplugging and replugging the adapter cycles its power). Waiting for the "
+		    "loader on %s ...", c->o.port);
+	else if (c->o.manual)
 		flow_say(c, "  This board has no auto-reset. Put it in download mode now: hold the "
 		    "button (GPIO0 to GND), unplug and replug the adapter (or switch the power "
 		    "on), release the button after 2 s. Waiting for the loader on %s ...", c->o.port);
@@ -86,6 +142,36 @@ flow_st_connect(struct flow_ctx *c, char **cause)
 		flow_say(c, "  the board has no auto-reset: you will be told when to power-cycle it");
 	}
 	return RC_OK;
+}
+
+/* The chip must fit the profile the user named: a wrong one would pick the flash mode and the
+ * instructions of another board. */
+static int
+check_named(struct flow_ctx *c, const struct profile_detected *det, char **cause)
+{
+	char **msgs = NULL, *all;
+	size_t n = profile_contradictions(c->prof, det, &msgs), len = 1;
+
+	if (n == 0) {
+		flow_say(c, "  profile: %s (%s), as named; the chip fits it", c->prof->name,
+		    c->prof->title);
+		return RC_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		len += strlen(msgs[i]) + 2;
+	all = xcalloc(1, len);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(all, "; ");
+		strcat(all, msgs[i]);
+		free(msgs[i]);
+	}
+	free(msgs);
+	*cause = xfmt("the chip does not fit the profile '%s': %s (`espdesk profiles show %s`); "
+	    "or leave --profile out to match the board from the chip", c->prof->name, all,
+	    c->prof->name);
+	free(all);
+	return RC_ERR_ARG;
 }
 
 int
@@ -124,11 +210,14 @@ flow_st_identify(struct flow_ctx *c, char **cause)
 		    "wiring (3.3 V, GND) and that the board is powered", c->info->jedec);
 		return RC_ERR_DEVICE;
 	}
-	c->ps = profile_set_load_default();
 	memset(&det, 0, sizeof det);
 	det.chip_known = 1;
 	det.esp8285 = c->info->esp8285;
 	det.jedec = c->info->jedec;
+	if (c->named)
+		return check_named(c, &det, cause);
+	if (c->ps == NULL)
+		c->ps = profile_set_load_default();
 	n = c->ps != NULL ? profile_match(c->ps, &det, &fits) : 0;
 	if (n > 0) {
 		c->prof = fits[0].p;

@@ -378,11 +378,15 @@ ui_job_begin_req(struct ui *u, struct ui_job_req *reqp)
 	struct ui_job_req req = *reqp;
 	enum ui_job_op op = req.op;
 	char *cause = NULL;
+	int named;
 
 	snprintf(req.port, sizeof req.port, "%s", u->port);
-	/* A Sonoff profile (no auto-reset; the demo is one): wait for the user. Otherwise reset
-	 * through DTR/RTS, and wait for the user where that does nothing. */
-	req.before = u->profile != NULL || u->o.demo ? FLASHER_BEFORE_MANUAL : FLASHER_BEFORE_AUTO;
+	/* A named Sonoff profile (no auto-reset; the demo is one): wait for the user. Otherwise
+	 * reset through DTR/RTS, and wait for the user where that does nothing. */
+	named = u->o.profile != NULL && u->profile != NULL;
+	req.before = u->o.demo || (named && u->profile->kind == PROFILE_KIND_DEVICE) ?
+	    FLASHER_BEFORE_MANUAL : FLASHER_BEFORE_AUTO;
+	snprintf(req.profile, sizeof req.profile, "%s", named ? u->profile->name : "");
 	req.baud = 0;
 	if (u->state == UI_ST_DISCONNECTED) {
 		ui_status(u, 1, "%s: no device (the adapter is unplugged); plug it in first", u->port);

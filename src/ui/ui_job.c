@@ -336,6 +336,7 @@ ui_job_flow(struct ui_job *j, char *res, size_t rsize, char **cause)
 	o.port = j->req.port;
 	o.baud = j->req.baud;
 	o.manual = j->req.before == FLASHER_BEFORE_MANUAL;
+	o.profile = j->req.profile[0] ? j->req.profile : NULL;
 	o.file = j->req.path[0] ? j->req.path : NULL;
 	o.backup = j->req.backup;
 	o.out = out;

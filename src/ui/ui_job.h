@@ -40,6 +40,7 @@ struct ui_job_req {
 	char flow[16];
 	char backup[96];
 	int resume;
+	char profile[64];              /* FLOW: the profile the user named, "" = matched */
 };
 
 struct ui_job_status {

@@ -97,4 +97,28 @@ timeout 120 "$ESPDESK" flash -p "rfc2217://127.0.0.1:$((rfc + 1))" --yes --watch
 check "auto-reset board: the flow runs through with nobody asked" "[ $rc = 0 ] && ! grep -q 'by hand\|power-cycle' '$T/out'"
 check "auto-reset board: reset through RTS, boot healthy" "grep -q 'reset through RTS' '$T/out' && grep -q 'boot: healthy' '$T/out'"
 
+# --- The board named by its profile ------------------------------------------------------
+# What the user is told comes from the profile file itself.
+prof=$(dirname "$0")/../../profiles/basic-r2.yaml
+dm=$(sed -n 's/^download_mode: "\(.*\)"$/\1/p' "$prof")
+"$ESPDESK" flow abort >/dev/null 2>&1
+rm -rf "$ESPDESK_DATA_HOME"
+cp "$T/stock.bin" "$T/flash.bin"
+sim_start "$T/flash.bin" 1MB --chip esp8285
+timeout 60 "$ESPDESK" backup -p "$T/dev" --yes --profile basic-rr2 >"$T/out" 2>&1; rc=$?
+check "--profile with a typo: refused before anything, the near names offered" "[ $rc = 1 ] && grep -q \"did you mean 'basic-r2'\" '$T/out' && ! \"$ESPDESK\" flow status >/dev/null 2>&1"
+timeout 60 "$ESPDESK" backup -p "$T/dev" --yes --profile nodemcu >"$T/out" 2>&1; rc=$?
+check "--profile of another chip: the identify step refuses, naming the contradiction" "[ $rc = 1 ] && grep -q \"does not fit the profile 'nodemcu'\" '$T/out' && grep -q 'ESP8285' '$T/out'"
+"$ESPDESK" flow abort >/dev/null 2>&1
+timeout 60 "$ESPDESK" backup -p "$T/dev" --yes --profile basic-r2 </dev/null >"$T/out" 2>&1; rc=$?
+check "--profile basic-r2: the profile's way into download mode is said before connecting" "[ -n \"\$dm\" ] && grep -B99 'connect: ok' '$T/out' | grep -qF \"download mode on this board: \$dm\""
+check "--profile basic-r2: its programming header is shown" "grep -q 'programming header: 3V3, RX, TX, GND' '$T/out'"
+check "--profile basic-r2: a Sonoff, so no DTR/RTS reset: the user is told at once" "grep -q 'no auto-reset: put it in download mode as above' '$T/out' && ! grep -q 'after a DTR/RTS reset' '$T/out'"
+check "--profile basic-r2: the chip fits it, the backup is stored" "[ $rc = 0 ] && grep -q 'as named; the chip fits it' '$T/out' && cmp -s \"\$(ls -t \"$ESPDESK_DATA_HOME\"/espdesk/backups/*/*.bin | head -1)\" '$T/stock.bin'"
+
+# --- A skipped step is journalled as skipped, not as proven ----------------------------------
+timeout 120 "$ESPDESK" flash -p "$T/dev" --yes --no-watch "$T/tas.bin" >"$T/out" 2>&1; rc=$?
+"$ESPDESK" flow status >"$T/out" 2>&1
+check "--no-watch: flow status shows the watch as skipped, nothing proven" "[ $rc = 0 ] && grep -Eq '\\[skip\\] watch +skipped: nothing proven' '$T/out'"
+
 echo "1..$n"
