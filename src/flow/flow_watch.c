@@ -58,11 +58,13 @@ watch_event(void *arg, const struct bootlog_event *ev)
 	bootlog_diag_event(&w->diag, ev, clock_now_ms());
 	if (ev->kind == BL_ROM_BANNER)
 		w->banner = 1;
-	/* Text at another baud outside the ROM's part of a boot (the application's, when the
-	 * banner was missed while the adapter was unplugged): follow it. */
+	/* Text at another baud from the application (its baud is not always 115200), or from
+	 * whatever runs when the banner was missed while the adapter was unplugged: follow it.
+	 * Not before a banner otherwise: a reset's first bytes are often noise, and the banner
+	 * comes at 74880. */
 	if (ev->kind == BL_GARBAGE && !(ev->flags & BOOTLOG_F_STALE) && ev->baud > 0 &&
 	    ev->baud != w->baud && w->switches < WATCH_MAX_SWITCHES &&
-	    w->dec.stage != BL_STAGE_ROM && w->dec.stage != BL_STAGE_LOADER) {
+	    (w->dec.stage == BL_STAGE_APP || (w->replugged && w->dec.stage == BL_STAGE_NONE))) {
 		w->want_baud = ev->baud;
 		return;
 	}
@@ -115,6 +117,7 @@ replug(struct watch *w, char **cause)
 	ser_close(w->s);
 	w->s = NULL;
 	bootlog_flush(&w->dec);
+	w->dec.stage = BL_STAGE_NONE;   /* the power goes with the adapter: a new boot follows */
 	learn_manual(c);
 	flow_say(c, "  %s is gone (the adapter unplugged): plug it in again WITHOUT holding the "
 	    "button, and the board boots the new firmware", c->o.port);
