@@ -179,8 +179,9 @@ run(struct flow_ctx *c, char **cause)
 			if (flow_journal_save(&c->j, &w) != RC_OK)
 				free(w);
 			*cause = xfmt("%s step failed: %s%s", s->name, why ? why : rc_str(rc),
-			    rc == RC_ERR_GONE || rc == RC_ERR_TIMEOUT || rc == RC_ERR_CANCEL ?
-			    "; reconnect and run `espdesk flow resume`" : "");
+			    rc == RC_ERR_GONE || rc == RC_ERR_TIMEOUT ? "; reconnect and run "
+			    "`espdesk flow resume`" : rc == RC_ERR_CANCEL ? "; `espdesk flow resume` "
+			    "continues it" : "");
 			free(why);
 			return rc;
 		}
