@@ -38,6 +38,18 @@ struct seg {
  * streams at the line rate; tests/interop/FINDINGS.md F1). */
 #define STUB_TX_BACKLOG 8192
 
+/* The stub's main loop hands the ring's bytes to stub_feed() in slices of at most this many
+ * (src/stub/stub_hal_lx106.c RX_SLICE). */
+#define STUB_RX_SLICE 256u
+
+/* A burst of host bytes on the line (speed real): byte k (from 0) has fully arrived at
+ * start + ceil((k + 1) * dur / n). */
+struct rxrun {
+	int64_t start;
+	uint64_t dur;
+	size_t n, done;
+};
+
 enum pending_kind {
 	PEND_NONE, PEND_HW_BOOT, PEND_SOFT_RESET, PEND_RUN_USER, PEND_PLAN_END, PEND_POWER_LOST,
 	PEND_PLAN_RESET,
@@ -80,6 +92,17 @@ struct sim_dev {
 	int cut;          /* cut-after struck; reported once by sim_dev_cable_cut() */
 	int stub_more;    /* the stub has more to send once the backlog drains */
 	int64_t rx_free;  /* when the host's last byte has fully arrived (speed real) */
+
+	/* The stub's UART receive ring (speed real, see sim_dev.h): bytes on the line wait in
+	 * `line` (their times in rxrun[]), arrive into ring[] (or are dropped when it is full) and
+	 * are fed from ring_rd in slices; the last slice fed stays held until held_until. */
+	struct buf line;
+	struct rxrun *runs;
+	size_t runs_head, nruns, runs_cap;
+	uint8_t *ring;
+	uint32_t ring_head, ring_rd, held;
+	int64_t held_until;
+	uint64_t rx_dropped;
 };
 
 static const char *const mode_names[] = {
@@ -101,6 +124,16 @@ q_clear(struct sim_dev *d)
 		free(d->q[i].data);
 	d->qhead = d->qn = 0;
 	d->line_free = d->now;
+}
+
+/* Forgets the host bytes on their way to the stub: a reset or power loss clears its RAM. */
+static void
+ring_clear(struct sim_dev *d)
+{
+	buf_reset(&d->line);
+	d->runs_head = d->nruns = 0;
+	d->ring_head = d->ring_rd = d->held = 0;
+	d->held_until = 0;
 }
 
 static void
@@ -200,6 +233,7 @@ boot(struct sim_dev *d, enum sim_rst_cause cause, int run_user)
 	struct sim_boot_env env;
 
 	q_clear(d);
+	ring_clear(d);
 	plan_drop(d);
 	sim_loader_reset(&d->loader);
 	sim_chip_reset(&d->chip);
@@ -290,6 +324,7 @@ static void
 power_off(struct sim_dev *d)
 {
 	q_clear(d);
+	ring_clear(d);
 	plan_drop(d);
 	d->mode = SIM_MODE_OFF;
 	d->powered = 0;
@@ -555,6 +590,9 @@ stub_start(struct sim_dev *d)
 	};
 	if (d->stub == NULL)
 		d->stub = xmalloc(sizeof *d->stub);
+	if (d->ring == NULL)
+		d->ring = xmalloc(SIM_STUB_RX_RING);
+	ring_clear(d);
 	stub_init(d->stub, &d->hal);
 }
 
@@ -573,6 +611,158 @@ stub_pump(struct sim_dev *d)
 	if (d->flash_lost) {
 		d->flash_lost = 0;
 		set_pending(d, PEND_POWER_LOST, d->now);
+	}
+}
+
+/* ---- the stub's UART receive ring (speed real) ---- */
+
+static int
+ring_active(const struct sim_dev *d)
+{
+	return d->mode == SIM_MODE_STUB && d->pending == PEND_NONE && !d->cfg.fast &&
+	    d->ring != NULL;
+}
+
+/* Bytes in the ring not yet handed to the stub. */
+static uint32_t
+ring_unfed(const struct sim_dev *d)
+{
+	return (d->ring_head + SIM_STUB_RX_RING - d->ring_rd) % SIM_STUB_RX_RING;
+}
+
+static int64_t
+run_arrival(const struct rxrun *r, size_t k)
+{
+	return r->start + (int64_t)(((uint64_t)(k + 1) * r->dur + r->n - 1) / r->n);
+}
+
+/* When the next byte on the line has arrived, or -1 when the line is empty. */
+static int64_t
+line_next(const struct sim_dev *d)
+{
+	if (d->runs_head == d->nruns)
+		return -1;
+	return run_arrival(&d->runs[d->runs_head], d->runs[d->runs_head].done);
+}
+
+/* When the line's first 0xC0 has arrived (the first byte that can end a frame, so the first
+ * that can make the stub answer), or its last byte if none; -1 when the line is empty. */
+static int64_t
+line_next_end(const struct sim_dev *d)
+{
+	const uint8_t *p = buf_head(&d->line), *c;
+	size_t idx, i;
+
+	if (d->runs_head == d->nruns || p == NULL)
+		return -1;
+	c = memchr(p, 0xC0, buf_len(&d->line));
+	idx = c != NULL ? (size_t)(c - p) : buf_len(&d->line) - 1;
+	for (i = d->runs_head; i < d->nruns; i++) {
+		const struct rxrun *r = &d->runs[i];
+
+		if (idx < r->n - r->done)
+			return run_arrival(r, r->done + idx);
+		idx -= r->n - r->done;
+	}
+	return -1;
+}
+
+/* Puts n bytes that start crossing the line at start and take dur microseconds on the line. */
+static void
+line_add(struct sim_dev *d, const uint8_t *data, size_t n, int64_t start, uint64_t dur)
+{
+	struct rxrun *r;
+
+	if (n == 0)
+		return;
+	if (d->runs_head > 0 && d->runs_head == d->nruns)
+		d->runs_head = d->nruns = 0;
+	if (d->nruns == d->runs_cap) {
+		d->runs_cap = d->runs_cap ? d->runs_cap * 2 : 16;
+		d->runs = xreallocarray(d->runs, d->runs_cap, sizeof *d->runs);
+	}
+	r = &d->runs[d->nruns++];
+	r->start = start;
+	r->dur = dur;
+	r->n = n;
+	r->done = 0;
+	buf_add(&d->line, data, n);
+}
+
+/*
+ * The UART interrupt: every byte that has arrived by t goes into the ring, unless the ring
+ * holds SIM_STUB_RX_RING - 1 bytes not yet given back (those not fed yet, and the slice being
+ * fed until its stub_feed() returns at held_until): then it is dropped.
+ */
+static void
+ring_admit(struct sim_dev *d, int64_t t)
+{
+	const uint8_t *p = buf_head(&d->line);
+	size_t used = 0;
+
+	while (d->runs_head < d->nruns) {
+		struct rxrun *r = &d->runs[d->runs_head];
+
+		while (r->done < r->n) {
+			int64_t at = run_arrival(r, r->done);
+			uint32_t full = ring_unfed(d) + (at < d->held_until ? d->held : 0);
+
+			if (at > t)
+				goto out;
+			if (full >= SIM_STUB_RX_RING - 1)
+				d->rx_dropped++;
+			else {
+				d->ring[d->ring_head] = p[used];
+				d->ring_head = (d->ring_head + 1) % SIM_STUB_RX_RING;
+			}
+			used++;
+			r->done++;
+		}
+		d->runs_head++;
+	}
+out:
+	buf_drain(&d->line, used);
+}
+
+/*
+ * The stub's main loop, up to time until: whenever its CPU is free and the ring holds bytes, it
+ * hands the stub the next slice (at most STUB_RX_SLICE bytes, not across the ring's end); the
+ * stub's busy time moves d->cpu on, and only then is the slice's space given back.
+ */
+static void
+ring_run(struct sim_dev *d, int64_t until)
+{
+	while (ring_active(d)) {
+		int64_t t = d->cpu;
+		uint32_t n;
+
+		if (ring_unfed(d) == 0) {
+			int64_t a = line_next(d);
+
+			if (a < 0)
+				return;
+			if (a > t)
+				t = a;
+		}
+		if (t > until) {
+			ring_admit(d, until);
+			return;
+		}
+		ring_admit(d, t);
+		if ((n = ring_unfed(d)) == 0)
+			continue;
+		if (n > STUB_RX_SLICE)
+			n = STUB_RX_SLICE;
+		if (n > SIM_STUB_RX_RING - d->ring_rd)
+			n = SIM_STUB_RX_RING - d->ring_rd;
+		d->cpu = t;
+		if (d->now < t)
+			d->now = t;
+		stub_feed(d->stub, d->ring + d->ring_rd, n);
+		d->ring_rd = (d->ring_rd + n) % SIM_STUB_RX_RING;
+		d->held = n;
+		d->held_until = d->cpu;
+		stub_pump(d);
 	}
 }
 
@@ -603,6 +793,7 @@ sim_dev_new(const struct sim_dev_config *cfg, int64_t now_us, struct sim_dev **o
 		    d->fault.power_loss == 1 ? SIM_FLASH_PL_ERASE : SIM_FLASH_PL_WRITE);
 	sim_loader_init(&d->loader, &d->chip, d->flash, &loader_ops, d);
 	buf_init(&d->usb);
+	buf_init(&d->line);
 	d->en = 1;
 	d->gpio2 = 1;       /* internal pull-up (bootlog.md §3) */
 	d->gpio15 = 0;      /* pulled down on every board */
@@ -626,6 +817,9 @@ sim_dev_free(struct sim_dev *d)
 	sim_flash_close(d->flash);
 	sim_chip_free(&d->chip);
 	buf_free(&d->usb);
+	buf_free(&d->line);
+	free(d->runs);
+	free(d->ring);
 	free(d->stub);
 	free(d);
 }
@@ -633,6 +827,7 @@ sim_dev_free(struct sim_dev *d)
 static void
 advance(struct sim_dev *d, int64_t now)
 {
+	ring_run(d, now);
 	if (now > d->now)
 		d->now = now;
 	if (d->cpu < d->now && d->mode != SIM_MODE_BOOT)
@@ -645,6 +840,8 @@ sim_dev_host_rx(struct sim_dev *d, const uint8_t *data, size_t len, uint32_t hos
 {
 	uint8_t *tmp;
 	struct buf rs = BUF_INIT;
+	int64_t start;
+	uint64_t dur = 0;
 
 	sim_dev_run(d, now_us, host_baud, NULL);
 	if (len == 0)
@@ -652,12 +849,15 @@ sim_dev_host_rx(struct sim_dev *d, const uint8_t *data, size_t len, uint32_t hos
 	tmp = xmalloc(len);
 	memcpy(tmp, data, len);
 	/* The bytes cross the line at the host's baud: the chip has them, and can answer, only
-	 * once the last one has arrived (a pty hands them over at once). */
+	 * once the last one has arrived (a pty hands them over at once). The stub takes them one
+	 * by one through its receive ring instead (ring_run). */
+	start = d->now;
 	if (!d->cfg.fast && host_baud > 0) {
-		int64_t start = d->rx_free > d->now ? d->rx_free : d->now;
-
-		d->rx_free = start + (int64_t)sim_uart_time_us(len, host_baud);
-		if (d->cpu < d->rx_free)
+		if (d->rx_free > start)
+			start = d->rx_free;
+		dur = sim_uart_time_us(len, host_baud);
+		d->rx_free = start + (int64_t)dur;
+		if (d->cpu < d->rx_free && d->mode != SIM_MODE_STUB)
 			d->cpu = d->rx_free;
 	}
 	len = sim_fault_apply(&d->fault, tmp, len);
@@ -673,7 +873,16 @@ sim_dev_host_rx(struct sim_dev *d, const uint8_t *data, size_t len, uint32_t hos
 	case SIM_MODE_STUB:
 		if (host_baud > 0 && host_baud != d->uart_baud) {
 			sim_uart_resample(tmp, len, host_baud, d->uart_baud, &rs);
+			if (!d->cfg.fast) {
+				line_add(d, buf_head(&rs), buf_len(&rs), start, dur);
+				ring_run(d, d->now);
+				break;
+			}
 			stub_feed(d->stub, buf_head(&rs), buf_len(&rs));
+		} else if (!d->cfg.fast) {
+			line_add(d, tmp, len, start, dur);
+			ring_run(d, d->now);
+			break;
 		} else
 			stub_feed(d->stub, tmp, len);
 		if (d->flash_lost) {
@@ -760,6 +969,11 @@ sim_dev_run(struct sim_dev *d, int64_t now_us, uint32_t host_baud, struct buf *o
 			step = d->loop_next;
 		if (step < d->now)
 			step = d->now;
+		/* The stub's receive ring up to step; a slice may end the stub (a reset, a power
+		 * loss), which then comes first. */
+		ring_run(d, step);
+		if (d->pending != PEND_NONE && d->pending_at < step)
+			step = d->pending_at > d->now ? d->pending_at : d->now;
 		d->now = step;
 		if (d->cpu < d->now && d->mode != SIM_MODE_BOOT)
 			d->cpu = d->now;
@@ -818,6 +1032,12 @@ sim_dev_next_us(const struct sim_dev *d)
 		CAND(d->cfg.fast ? d->now : d->usb_first + (int64_t)d->cfg.usb_latency_ms * 1000);
 	if (d->stub_more && backlog(d) < STUB_TX_BACKLOG / 2)
 		CAND(d->now);
+	/* The stub's next slice, or (while it waits for bytes) the first byte on the line that
+	 * can end a frame: nothing the host can see happens before that. */
+	if (ring_active(d) && ring_unfed(d) > 0)
+		CAND(d->cpu);
+	else if (ring_active(d) && line_next_end(d) >= 0)
+		CAND(line_next_end(d) > d->cpu ? line_next_end(d) : d->cpu);
 #undef CAND
 	return t;
 }
@@ -910,12 +1130,15 @@ sim_dev_status(const struct sim_dev *d, char *dst, size_t len)
 
 	snprintf(dst, len, "powered=%s mode=%s baud=%u chip=%s mac=%02x:%02x:%02x:%02x:%02x:%02x "
 	    "chip_id=0x%08x flash_id=0x%06X flash_size=%u en=%d gpio0=%d gpio2=%d gpio15=%d "
-	    "latched=(%d,%d,%d) boot_mode=%d rst_cause=%d boots=%u scenario=%s",
+	    "latched=(%d,%d,%d) boot_mode=%d rst_cause=%d boots=%u scenario=%s rx_dropped=%llu",
 	    d->powered ? "yes" : "no", sim_dev_mode_name(d->mode), d->uart_baud,
 	    d->chip.id.esp8285 ? "esp8285" : "esp8266",
 	    d->chip.id.mac[0], d->chip.id.mac[1], d->chip.id.mac[2], d->chip.id.mac[3],
 	    d->chip.id.mac[4], d->chip.id.mac[5], sim_chip_id(&d->chip), d->chip.id.flash_id,
 	    d->chip.id.flash_size, d->en, gpio0, d->gpio2, d->gpio15, d->l_gpio15, d->l_gpio0,
 	    d->l_gpio2, d->l_gpio15 << 2 | d->l_gpio0 << 1 | d->l_gpio2, d->hw_cause, d->boot_count,
-	    (size_t)d->cfg.scenario < ARRAY_SIZE(scn) ? scn[d->cfg.scenario] : "?");
+	    (size_t)d->cfg.scenario < ARRAY_SIZE(scn) ? scn[d->cfg.scenario] : "?",
+	    (unsigned long long)d->rx_dropped);
 }
+
+uint64_t sim_dev_rx_dropped(const struct sim_dev *d) { return d->rx_dropped; }

@@ -22,6 +22,19 @@
  * timer expires). Speed fast drops all of these delays except the application's own pacing.
  * Bytes sent at one baud and read at another are garbled by the UART bit model (sim_uart.h).
  *
+ * The stub's receive ring (speed real). On the chip the stub's UART interrupt puts each byte
+ * into a ring of SIM_STUB_RX_RING bytes and drops it when the ring is full; the main loop hands
+ * the ring's bytes to stub_feed() in slices of at most 256 and gives a slice's space back only
+ * when stub_feed() returns, i.e. after the flash work of a FLASH_(DEFL_)DATA block it completed
+ * (src/stub/stub_hal_lx106.c). The device does the same in simulated time: each host byte
+ * arrives 10 bit times after the one before it; a byte that arrives while the ring holds
+ * SIM_STUB_RX_RING - 1 bytes not yet given back is dropped (counted in sim_dev_rx_dropped());
+ * a slice is fed when the stub's CPU is free, at the later of that time and the arrival of its
+ * first byte, and stays held until the end of the busy time its stub_feed() added. So a host
+ * that keeps more than the ring in flight loses bytes here as on the chip. With speed fast
+ * (no time) bytes reach the stub as they come and nothing is dropped. The ROM loader's own
+ * receive FIFO is not modelled: it gets each command whole.
+ *
  * Errors: sim_dev_new() returns enum rc and a cause; everything else cannot fail.
  */
 #ifndef ESPDESK_SIM_DEV_H
@@ -34,6 +47,9 @@
 #include "sim/sim_boot.h"
 #include "sim/sim_chip.h"
 #include "sim/sim_fault.h"
+
+/* The stub's UART receive ring on the chip: RX_RING in src/stub/stub_hal_lx106.c (keep equal). */
+#define SIM_STUB_RX_RING 0x6000u
 
 enum sim_mode {
 	SIM_MODE_OFF,       /* no power */
@@ -89,8 +105,11 @@ void sim_dev_host_break(struct sim_dev *d, uint32_t host_baud, int64_t now_us);
 
 enum sim_mode sim_dev_mode(const struct sim_dev *d);
 const char *sim_dev_mode_name(enum sim_mode m);
-/* One line of state for the control channel's `status`: powered, mode, baud, straps, ... */
+/* One line of state for the control channel's `status`: powered, mode, baud, straps, ...,
+ * rx_dropped. */
 void sim_dev_status(const struct sim_dev *d, char *dst, size_t len);
+/* Host bytes the stub's receive ring dropped since the device was created (speed real). */
+uint64_t sim_dev_rx_dropped(const struct sim_dev *d);
 /* True once, right after the fault list's cut-after limit was reached: the device has lost power
  * and the caller must pull the cable (close the pty or the RFC 2217 link). */
 int sim_dev_cable_cut(struct sim_dev *d);
