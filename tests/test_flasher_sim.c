@@ -860,96 +860,6 @@ test_reconnect_running_stub(void)
 	sim_stop(&s);
 }
 
-struct opener {
-	struct flasher_opts o;
-	struct flasher *f;
-	int rc;
-	char *cause;
-};
-
-static void *
-open_thread(void *arg)
-{
-	struct opener *op = arg;
-
-	op->rc = flasher_open(&op->o, &op->f, &op->cause);
-	return NULL;
-}
-
-static void
-waiting_cb(void *arg, const struct flasher_event *ev)
-{
-	atomic_int *waits = arg;
-
-	if (ev->phase == FLASHER_PH_WAITING)
-		atomic_fetch_add(waits, 1);
-}
-
-static void
-test_connect_manual(void)
-{
-	static const char *const ex[] = { "--off", "--no-autoreset", NULL };
-	struct sim s;
-	struct opener op;
-	atomic_int waits = 0;
-	pthread_t th;
-
-	/* A Sonoff: unpowered at first; the user holds the button and plugs it in. */
-	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
-	memset(&op, 0, sizeof op);
-	op.o.port = s.pty;
-	op.o.before = FLASHER_BEFORE_MANUAL;
-	op.o.after = FLASHER_AFTER_HARD_RESET;
-	op.o.cb = waiting_cb;
-	op.o.cb_arg = &waits;
-	op.o.connect_ms = 20000;
-	pthread_create(&th, NULL, open_thread, &op);
-	clock_sleep_ms(1500);
-	T_TRUE(atomic_load(&waits) >= 1);
-	T_CONTAINS(sim_ctl(&s, "gpio0 down"), "ok");
-	T_CONTAINS(sim_ctl(&s, "power on"), "ok");
-	clock_sleep_ms(200);
-	T_CONTAINS(sim_ctl(&s, "gpio0 up"), "ok");
-	pthread_join(th, NULL);
-	T_EQ_INT(op.rc, RC_OK);
-	if (op.rc != RC_OK)
-		printf("# %s\n", op.cause);
-	if (op.f != NULL) {
-		char *cause = NULL;
-
-		T_EQ_STR(flasher_info(op.f)->chip, "ESP8266EX");
-		T_EQ_INT(flasher_finish(op.f, &cause), RC_OK);
-		free(cause);
-		flasher_close(op.f);
-	}
-	free(op.cause);
-	sim_stop(&s);
-}
-
-static void
-test_connect_manual_cancel(void)
-{
-	static const char *const ex[] = { "--off", NULL };
-	struct sim s;
-	struct opener op;
-	atomic_bool flag = 0;
-	struct canceller cc = { &flag, 700 };
-	pthread_t th;
-
-	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
-	memset(&op, 0, sizeof op);
-	op.o.port = s.pty;
-	op.o.before = FLASHER_BEFORE_MANUAL;
-	op.o.cancel = &flag;
-	pthread_create(&th, NULL, cancel_later, &cc);
-	op.rc = flasher_open(&op.o, &op.f, &op.cause);
-	pthread_join(th, NULL);
-	T_EQ_INT(op.rc, RC_ERR_CANCEL);
-	T_TRUE(op.f == NULL);
-	free(op.cause);
-	sim_stop(&s);
-}
-
 int
 main(void)
 {
@@ -965,8 +875,7 @@ main(void)
 		C(test_rom_erase_chip), C(test_dead_flash),
 		C(test_erase_stub), C(test_erase_power_loss),
 		C(test_connect_not_in_download_mode), C(test_stuck_gpio0_after_reset),
-		C(test_connect_manual), C(test_reconnect_running_stub),
-		C(test_connect_manual_cancel),
+		C(test_reconnect_running_stub),
 #undef C
 	};
 	const char *only = getenv("FLASHER_TEST");

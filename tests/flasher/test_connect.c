@@ -30,6 +30,8 @@ struct opener {
 	atomic_int waits;         /* WAITING events */
 	atomic_int unplugged;     /* WAITING events that said the adapter is unplugged */
 	atomic_int told_by_hand;  /* the notice that the reset did nothing */
+	atomic_int told_power_cycle; /* the notice that the board must be power-cycled */
+	atomic_bool cancel;
 };
 
 static void
@@ -44,6 +46,8 @@ on_event(void *arg, const struct flasher_event *ev)
 	}
 	if (ev->phase == FLASHER_PH_NOTICE && ev->msg != NULL && strstr(ev->msg, "by hand"))
 		atomic_fetch_add(&op->told_by_hand, 1);
+	if (ev->phase == FLASHER_PH_NOTICE && ev->msg != NULL && strstr(ev->msg, "power-cycle"))
+		atomic_fetch_add(&op->told_power_cycle, 1);
 }
 
 static void *
@@ -223,6 +227,58 @@ test_manual_replug_rfc2217(void)
 	replug_case(ex, 1);
 }
 
+/* --before manual on a Sonoff that is off: the engine waits, the user holds the button and
+ * plugs it in; afterwards hard-reset cannot reach the board, and the engine says so. */
+static void
+test_manual(void)
+{
+	static const char *const ex[] = { "--off", "--no-autoreset", NULL };
+	struct sim s;
+	struct opener op;
+	pthread_t th;
+
+	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
+	opener_init(&op, s.pty, FLASHER_BEFORE_MANUAL);
+	op.o.after = FLASHER_AFTER_HARD_RESET;
+	pthread_create(&th, NULL, open_thread, &op);
+	T_TRUE(wait_asked(&op, 1500));
+	button_power_on(&s);
+	opened(&op, th, 1);
+	T_EQ_INT(atomic_load(&op.told_power_cycle), 1);
+	sim_stop(&s);
+}
+
+static void *
+cancel_later(void *arg)
+{
+	struct opener *op = arg;
+
+	wait_asked(op, 5000);
+	atomic_store(&op->cancel, 1);
+	return NULL;
+}
+
+/* Waiting for a user who gives up: the cancel flag ends the wait, and no session is left. */
+static void
+test_manual_cancel(void)
+{
+	static const char *const ex[] = { "--off", NULL };
+	struct sim s;
+	struct opener op;
+	pthread_t th;
+
+	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
+	opener_init(&op, s.pty, FLASHER_BEFORE_MANUAL);
+	op.o.cancel = &op.cancel;
+	pthread_create(&th, NULL, cancel_later, &op);
+	op.rc = flasher_open(&op.o, &op.f, &op.cause);
+	pthread_join(th, NULL);
+	T_EQ_INT(op.rc, RC_ERR_CANCEL);
+	T_TRUE(op.f == NULL);
+	free(op.cause);
+	sim_stop(&s);
+}
+
 /* Unplugged and never back: the connect time runs out with one message naming the port. */
 static void
 test_manual_replug_never(void)
@@ -253,7 +309,7 @@ main(void)
 #define C(x) { x, #x }
 		C(test_auto_sonoff), C(test_auto_resets), C(test_auto_no_lines),
 		C(test_manual_replug_pty), C(test_manual_replug_rfc2217),
-		C(test_manual_replug_never),
+		C(test_manual_replug_never), C(test_manual), C(test_manual_cancel),
 #undef C
 	};
 	const char *only = getenv("FLASHER_TEST");
