@@ -144,6 +144,31 @@ test_check_write(void)
 	T_TRUE(cause == NULL);
 }
 
+/* What the ROM boots at 0x0 starts with 0xE9 (protocol.md §12.1); a gzip file starts with
+ * 1F 8B (RFC 1952), an OTA v2 image with 0xEA (§12.5). */
+static void
+test_check_boot(void)
+{
+	static const uint8_t img[] = { 0xE9, 0x03, 0x02, 0x20 }, gz[] = { 0x1F, 0x8B, 0x08, 0x00 },
+	    ota[] = { 0xEA, 0x04, 0x00, 0x00 }, ff[] = { 0xFF, 0xFF, 0xFF, 0xFF };
+	char *cause = NULL;
+
+	T_EQ_INT(flasher_plan_check_boot(0, img, sizeof img, "a.bin", &cause), RC_OK);
+	T_TRUE(cause == NULL);
+	T_EQ_INT(flasher_plan_check_boot(0x10000, ff, sizeof ff, "data.bin", &cause), RC_OK);
+	T_EQ_INT(flasher_plan_check_boot(0, gz, sizeof gz, "tasmota.bin.gz", &cause), RC_ERR_ARG);
+	T_CONTAINS(cause, "tasmota.bin.gz is gzip-compressed");
+	T_CONTAINS(cause, "gunzip -k tasmota.bin.gz");
+	free(cause);
+	T_EQ_INT(flasher_plan_check_boot(0, ota, sizeof ota, "user1.bin", &cause), RC_ERR_ARG);
+	T_CONTAINS(cause, "at 0x1000");
+	free(cause);
+	T_EQ_INT(flasher_plan_check_boot(0, ff, sizeof ff, "blank.bin", &cause), RC_ERR_ARG);
+	T_CONTAINS(cause, "byte 0xFF at 0x0, expected 0xE9");
+	T_CONTAINS(cause, "--force");
+	free(cause);
+}
+
 /* A minimal valid v1 image: header, nseg segments of seglen bytes, padding, checksum (§12.3). */
 static size_t
 make_image(uint8_t *buf, int nseg, uint32_t seglen)
@@ -424,6 +449,7 @@ main(void)
 	T_RUN(test_size_parsing);
 	T_RUN(test_baud_ladder);
 	T_RUN(test_check_write);
+	T_RUN(test_check_boot);
 	T_RUN(test_header_patch_dout_1mb);
 	T_RUN(test_header_patch_values);
 	T_RUN(test_header_patch_refusals);

@@ -206,6 +206,12 @@ int flasher_plan_baud_top(int cap);
  * erase would take the bytes before it in the same sector). */
 int flasher_plan_check_write(uint32_t off, size_t len, uint32_t flash_size, const char *name,
     char **cause);
+/* Data for 0x0 must be what the ROM boots: an 0xE9 image (a whole-flash dump starts with its
+ * boot loader, which is one). RC_ERR_ARG with a cause naming what the file is instead (a gzip
+ * download, an OTA image that belongs behind the boot loader, anything else) and what to do;
+ * RC_OK for any other offset. */
+int flasher_plan_check_boot(uint32_t off, const uint8_t *data, size_t len, const char *name,
+    char **cause);
 
 /* Patches an 0xE9 image header in buf (len bytes, starting at flash offset off) per hdr, as
  * esptool does (§12.7). Returns 1 if bytes 2..3 changed, 0 if nothing changed, and sets *why to

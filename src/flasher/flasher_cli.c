@@ -33,7 +33,7 @@
 
 enum {
 	OPT_BEFORE = 0x2000, OPT_AFTER, OPT_NO_STUB, OPT_FMODE, OPT_FSIZE, OPT_FFREQ, OPT_RESUME,
-	OPT_CONNECT_TIMEOUT, OPT_STORE, OPT_SYNC_BAUD,
+	OPT_CONNECT_TIMEOUT, OPT_STORE, OPT_SYNC_BAUD, OPT_FORCE,
 };
 
 #define FL_LONGOPTS                                                        \
@@ -51,6 +51,7 @@ enum {
 	{ "store", no_argument, NULL, OPT_STORE },                         \
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT }, \
 	{ "sync-baud", required_argument, NULL, OPT_SYNC_BAUD },           \
+	{ "force", no_argument, NULL, OPT_FORCE },                         \
 	{ NULL, 0, NULL, 0 }
 
 #define FL_HELP_CONN                                                                         \
@@ -77,6 +78,7 @@ struct fl_ctx {
 	struct flasher_hdr hdr;
 	int resume;
 	int store;      /* read-flash: also land the dump in the backup store */
+	int force;      /* write-flash: write a non-image at 0x0 all the same */
 	/* progress output */
 	int tty;
 	enum flasher_phase last_ph;
@@ -299,6 +301,9 @@ fl_parse(struct fl_ctx *c, const struct cli_cmd *cmd, int argc, char **argv)
 			break;
 		case OPT_STORE:
 			c->store = 1;
+			break;
+		case OPT_FORCE:
+			c->force = 1;
 			break;
 		case OPT_SYNC_BAUD:
 			v = atoi(optarg);
@@ -800,7 +805,9 @@ static int fl_write_flash(int argc, char **argv);
 const struct cli_cmd cli_cmd_write_flash = { "write-flash",
 	"[-p PORT] [options] OFFSET FILE [OFFSET FILE]...",
 	"write files to flash (compressed, skipping sectors that already match, verified by MD5)",
-	FL_HELP_CONN FL_HELP_HDR, fl_write_flash };
+	FL_HELP_CONN FL_HELP_HDR
+	"  --force              write at 0x0 a file that is not a boot image (refused otherwise:\n"
+	"                       the chip would not boot)\n", fl_write_flash };
 
 static int
 fl_write_flash(int argc, char **argv)
@@ -817,6 +824,13 @@ fl_write_flash(int argc, char **argv)
 		return r;
 	if ((files = wf_load(&c, cmd, argc, argv, &nfiles, &r)) == NULL)
 		return r;
+	for (i = 0; i < nfiles && !c.force; i++)
+		if (flasher_plan_check_boot(files[i].off, files[i].data, files[i].len,
+		    files[i].path, &cause) < 0) {
+			r = fl_fail(&c, "%s; the device was not touched", cause);
+			free(cause);
+			goto out;
+		}
 	if (fl_open(&c, &f) < 0) {
 		r = CLI_EXIT_FAIL;
 		goto out;

@@ -101,3 +101,27 @@ flasher_plan_check_write(uint32_t off, size_t len, uint32_t flash_size, const ch
 	}
 	return RC_OK;
 }
+
+int
+flasher_plan_check_boot(uint32_t off, const uint8_t *data, size_t len, const char *name,
+    char **cause)
+{
+	*cause = NULL;
+	if (name == NULL)
+		name = "the data";
+	if (off != 0 || len == 0 || data[0] == 0xE9)
+		return RC_OK;
+	if (len >= 2 && data[0] == 0x1F && data[1] == 0x8B)
+		*cause = xfmt("%s is gzip-compressed (Tasmota publishes .bin.gz files for updates over "
+		    "the air); the chip needs the plain image: unpack it (gunzip -k %s) and write the "
+		    ".bin", name, name);
+	else if (data[0] == 0xEA)
+		*cause = xfmt("%s is an OTA image (magic 0xEA, a user1/user2 .bin): it belongs behind "
+		    "the boot loader, at 0x1000 (or 0x81000 for user2), not at 0x0, where the chip "
+		    "would not boot", name);
+	else
+		*cause = xfmt("%s does not start with an ESP8266 boot image (byte 0x%02X at 0x0, "
+		    "expected 0xE9): written at 0x0 the chip would not boot. `espdesk image-info %s` "
+		    "says what it is; --force writes it anyway", name, data[0], name);
+	return RC_ERR_ARG;
+}

@@ -140,6 +140,7 @@ ui_job_write(struct ui_job *j, struct flasher *f, char *res, size_t rsize, char 
 	fclose(in);
 	if ((rc = flasher_plan_check_write(0, (size_t)sb.st_size, flasher_flash_size(f),
 	    j->req.path, cause)) == RC_OK &&
+	    (rc = flasher_plan_check_boot(0, data, (size_t)sb.st_size, j->req.path, cause)) == RC_OK &&
 	    (rc = flasher_write(f, 0, data, (size_t)sb.st_size, NULL, &wr, cause)) == RC_OK)
 		snprintf(res, rsize, "wrote %.200s: %u bytes sent, %u unchanged skipped%s", j->req.path,
 		    wr.written, wr.skipped, wr.verified ? ", verified by MD5" : " (not verified)");

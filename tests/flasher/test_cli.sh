@@ -37,7 +37,8 @@ sim_start() {
 }
 
 # A 1 MB random flash image.
-head -c 1048576 /dev/urandom >"$T/orig.bin"
+# Random data behind the 0xE9 a boot image starts with (write-flash wants one at 0x0).
+{ printf '\351'; head -c 1048575 /dev/urandom; } >"$T/orig.bin"
 cp "$T/orig.bin" "$T/flash.bin"
 sim_start 1MB
 E() { local c=$1; shift; "$ESPDESK" "$c" -p "$PORT" --before no-reset --after no-reset "$@"; }
@@ -96,6 +97,16 @@ check "empty file refused" '[ $rc -eq 1 ] && grep -q "empty" "$T/err" && [ $(wc 
 head -c 8192 /dev/urandom >"$T/small.bin"
 E write-flash 0xFF000 "$T/small.bin" >/dev/null 2>"$T/err"; rc=$?
 check "image past the end refused" '[ $rc -eq 1 ] && grep -q "past the end" "$T/err"'
+cp "$T/flash.bin" "$T/before.bin"
+gzip -c "$T/orig.bin" >"$T/fw.bin.gz"
+E write-flash 0 "$T/fw.bin.gz" >/dev/null 2>"$T/err"; rc=$?
+check "a .bin.gz at 0x0 refused: says gunzip, the flash untouched" '[ $rc -eq 1 ] && grep -q "gzip-compressed" "$T/err" && grep -q "gunzip -k" "$T/err" && cmp -s "$T/flash.bin" "$T/before.bin"'
+head -c 8192 /dev/urandom | tr '\351' '\0' >"$T/noimg.bin"
+E write-flash 0 "$T/noimg.bin" >/dev/null 2>"$T/err"; rc=$?
+check "a non-image at 0x0 refused in one line naming --force, the flash untouched" '[ $rc -eq 1 ] && grep -q "would not boot" "$T/err" && grep -q -- "--force" "$T/err" && [ $(wc -l <"$T/err") -eq 1 ] && cmp -s "$T/flash.bin" "$T/before.bin"'
+E write-flash --force 0 "$T/noimg.bin" >/dev/null 2>"$T/err"; rc=$?
+check "--force writes it all the same" '[ $rc -eq 0 ] && cmp -s "$T/noimg.bin" <(head -c 8192 "$T/flash.bin")'
+E write-flash 0 "$T/before.bin" >/dev/null 2>&1
 E read-flash 0 1MB "$T/x.bin" --no-stub >/dev/null 2>"$T/err"; rc=$?
 check "read-flash --no-stub refused" '[ $rc -eq 1 ] && grep -q "needs the stub" "$T/err"'
 E erase-region 0x1001 0x1000 >/dev/null 2>"$T/err"; rc=$?
@@ -130,7 +141,7 @@ check "resume says where it continued" 'grep -q "resuming: 0x" "$T/err"'
 check "resumed backup equals the flash" 'cmp -s "$T/b2.bin" "$T/orig.bin"'
 
 # Pulled cable during a write: which files are done, and how to go on.
-head -c 65536 /dev/urandom >"$T/w1.bin"
+{ printf '\351'; head -c 65535 /dev/urandom; } >"$T/w1.bin"
 head -c 524288 /dev/urandom >"$T/w2.bin"
 sim_start 1MB --faults cut-after=150000
 E write-flash 0 "$T/w1.bin" 0x40000 "$T/w2.bin" >/dev/null 2>"$T/err"; rc=$?
