@@ -827,7 +827,8 @@ fl_write_flash(int argc, char **argv)
 	for (i = 0; i < nfiles && !c.force; i++)
 		if (flasher_plan_check_boot(files[i].off, files[i].data, files[i].len,
 		    files[i].path, &cause) < 0) {
-			r = fl_fail(&c, "%s; the device was not touched", cause);
+			r = fl_fail(&c, "%s; the device was not touched (--force writes it all the "
+			    "same)", cause);
 			free(cause);
 			goto out;
 		}

@@ -122,6 +122,6 @@ flasher_plan_check_boot(uint32_t off, const uint8_t *data, size_t len, const cha
 	else
 		*cause = xfmt("%s does not start with an ESP8266 boot image (byte 0x%02X at 0x0, "
 		    "expected 0xE9): written at 0x0 the chip would not boot. `espdesk image-info %s` "
-		    "says what it is; --force writes it anyway", name, data[0], name);
+		    "says what it is", name, data[0], name);
 	return RC_ERR_ARG;
 }

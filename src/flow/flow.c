@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "backup/backup.h"
+#include "core/afile.h"
 #include "core/xmalloc.h"
+#include "flasher/flasher.h"
 #include "flow/flow_int.h"
 #include "profile/profile.h"
 
@@ -207,6 +209,31 @@ run(struct flow_ctx *c, char **cause)
 	return RC_OK;
 }
 
+/* The firmware file, before anything runs: a missing file or a .bin.gz should not be found out
+ * after a whole backup. The full check (size, header) is the check-image step's. */
+static int
+precheck_file(const char *path, char **cause)
+{
+	uint8_t *data = NULL;
+	size_t len;
+	char *why = NULL;
+	int rc;
+
+	if ((rc = afile_read(path, 16u << 20, &data, &len, &why)) != RC_OK) {
+		*cause = xfmt("%s; nothing was done", why);
+		free(why);
+		return rc;
+	}
+	if (len == 0)
+		*cause = xfmt("%s is empty; nothing was done", path);
+	else if (flasher_plan_check_boot(0, data, len, path, &why) != RC_OK) {
+		*cause = xfmt("%s; nothing was done", why);
+		free(why);
+	}
+	free(data);
+	return *cause != NULL ? RC_ERR_FORMAT : RC_OK;
+}
+
 static int
 journal_unfinished(void)
 {
@@ -237,6 +264,8 @@ flow_start(const struct flow_opts *o, char **cause)
 		*cause = xstrdup("no port given; use -p PORT (`espdesk list-ports` shows them)");
 		return RC_ERR_ARG;
 	}
+	if (o->file != NULL && (rc = precheck_file(o->file, cause)) != RC_OK)
+		return rc;
 	if (journal_unfinished()) {
 		*cause = xstrdup("an earlier flow did not finish; run `espdesk flow status` to see "
 		    "it, `espdesk flow resume` to continue it or `espdesk flow abort` to forget it");

@@ -116,6 +116,13 @@ check "--profile basic-r2: its programming header is shown" "grep -q 'programmin
 check "--profile basic-r2: a Sonoff, so no DTR/RTS reset: the user is told at once" "grep -q 'no auto-reset: put it in download mode as above' '$T/out' && ! grep -q 'after a DTR/RTS reset' '$T/out'"
 check "--profile basic-r2: the chip fits it, the backup is stored" "[ $rc = 0 ] && grep -q 'as named; the chip fits it' '$T/out' && cmp -s \"\$(ls -t \"$ESPDESK_DATA_HOME\"/espdesk/backups/*/*.bin | head -1)\" '$T/stock.bin'"
 
+# --- The firmware file is looked at before anything runs -------------------------------------
+gzip -c "$T/tas.bin" >"$T/tas.bin.gz"
+timeout 60 "$ESPDESK" flash -p "$T/dev" --yes "$T/tas.bin.gz" >"$T/out" 2>&1; rc=$?
+check "flash with a .bin.gz: refused at once, says gunzip, no flow started" "[ $rc = 1 ] && grep -q 'gunzip -k' '$T/out' && ! grep -q 'connect' '$T/out' && ! \"$ESPDESK\" flow status 2>&1 | grep -q 'Flash new firmware'"
+timeout 60 "$ESPDESK" flash -p "$T/dev" --yes "$T/missing.bin" >"$T/out" 2>&1; rc=$?
+check "flash with a missing file: refused at once, names it" "[ $rc = 1 ] && grep -q 'missing.bin' '$T/out' && ! grep -q 'connect' '$T/out'"
+
 # --- A skipped step is journalled as skipped, not as proven ----------------------------------
 timeout 120 "$ESPDESK" flash -p "$T/dev" --yes --no-watch "$T/tas.bin" >"$T/out" 2>&1; rc=$?
 "$ESPDESK" flow status >"$T/out" 2>&1
