@@ -89,7 +89,7 @@ check "flash: a missing file is refused with its name" "[ $rc = 1 ] && grep -q '
 ed flow abort
 dl
 ed flash -p "$T/dev" --yes --no-watch "$T/ff1m"; rc=$?
-check "flash: a non-image is refused" "[ $rc = 1 ] && grep -q 'not an ESP8266 application image' '$T/out'"
+check "flash: a non-image is refused before anything runs" "[ $rc = 1 ] && grep -q 'does not start with an ESP8266 boot image' '$T/out' && ! grep -q 'connect' '$T/out'"
 ed flow abort
 
 # --- killed at each step of a flash, then resumed --------------------------------------------------
