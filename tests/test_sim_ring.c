@@ -9,7 +9,7 @@
  * The data: 160 KB of bytes drawn from four values (a xorshift32 picks them), written at 0x1000
  * (where an OTA layout puts user1.bin). zlib level 9 makes about 3.4:1 of it, so the stream is
  * three FLASH_DEFL_DATA blocks of at most 16 KB (two full ones and a third of about 15 KB), and
- * each block inflates to about 55 KB: many sectors to erase and pages to program per block.
+ * each block inflates to about 54 KB: many sectors to erase and pages to program per block.
  * The test checks these properties of its data (block count, inflated sizes) before relying on
  * them, with zlib, not with the simulator.
  *
@@ -303,6 +303,8 @@ host_write(struct host *h, const struct stream *s, size_t block, size_t budget, 
 
 	sent[ncmd++] = words_wire(&w, 0x10, begin, 4);
 	unanswered += sent[0];
+	if (budget > 0)
+		host_send(h, &w);
 	for (size_t k = 0; k < s->nblocks && k < MAX_BLOCKS; k++) {
 		size_t n = block_wire(&w, s, k, block);
 
@@ -330,9 +332,12 @@ host_write(struct host *h, const struct stream *s, size_t block, size_t budget, 
 	buf_free(&w);
 }
 
-/* Sector erases and page programs of the bytes [from, to) of a session at IMG_AT, each a
- * single-sector erase (a lower bound is the same count, since every one is needed before its
- * page is programmed; the 64 KB block erase is only used from 0x10000 on). */
+/* Flash time for the stub to write the session's bytes [from, to) (the session starts at
+ * IMG_AT): a sector erase for each sector they reach, a page program for each page. upper: a
+ * bound from above (every sector erased singly, two more sectors and pages for the edges,
+ * and one 64 KB block erase, which may reach past the bytes);
+ * otherwise one from below (two sectors and a page fewer), exact in kind below 0x10000, where
+ * the stub can only erase single sectors. */
 static int64_t
 flash_us(size_t from, size_t to, int upper)
 {
@@ -341,7 +346,7 @@ flash_us(size_t from, size_t to, int upper)
 
 	if (upper)
 		return (int64_t)(s1 - s0 + 2) * sim_flash_time_sector_us() +
-		    (int64_t)(pages + 2) * sim_flash_time_page_us();
+		    sim_flash_time_block_us() + (int64_t)(pages + 2) * sim_flash_time_page_us();
 	return (int64_t)(s1 - s0 - 1) * sim_flash_time_sector_us() +
 	    (int64_t)(pages - 1) * sim_flash_time_page_us();
 }
@@ -360,13 +365,14 @@ line_us(size_t n, uint32_t baud)
  *
  * While block 0 streams in the stub's CPU is idle, so it takes each byte as it arrives; the
  * block's closing 0xC0 completes the frame in a slice of one byte. The stub answers at once,
- * then inflates and programs: block 0 inflates to out[0] (~55 KB) from 0x1000, all below
+ * then inflates and programs: block 0 inflates to out[0] (~54 KB) from 0x1000, all below
  * 0x10000, so single sector erases, at least (out[0]/4096 - 1) x 45 ms + (out[0]/256 - 1) x
- * 0.7 ms (checked below to exceed the line time of blocks 1 and 2 together, ~33 KB = ~360 ms).
+ * 0.7 ms, ~0.78 s (checked below to exceed the line time of blocks 1 and 2 together, ~32 KB
+ * = ~0.35 s).
  * Meanwhile blocks 1 and 2 arrive into the ring, which counts the held one-byte slice too: it
  * takes bytes while it holds fewer than RX_RING - 1 = 24575, i.e. 24574 more after the slice:
  * all of block 1 (W1 ~ 16.5 KB) and the first 24574 - W1 bytes of block 2; the remaining
- * W1 + W2 - 24574 bytes of block 2, its closing 0xC0 with them, are dropped.
+ * W1 + W2 - 24574 bytes of block 2 (~7.3 KB), its closing 0xC0 with them, are dropped.
  *
  * What the stub then does (src/stub/stub.c): block 1 is whole: answered with status 0 and
  * written. Block 2's frame has lost its end, so nothing happens until the next 0xC0, the one
@@ -476,9 +482,10 @@ test_budget_8k_blocks_loses_nothing(void)
  * (c) Back to back at 115200: 11520 bytes a second arrive. The ring fills only while the stub
  * is busy with a block, and then by at most 11520 x (that block's flash time); the longest
  * block's time is bounded (every sector it touches erased singly, plus two, at 45 ms; every
- * page at 0.7 ms) well under 24574 / 11520 = 2.13 s, checked below. A block also takes longer
- * on the line (~1.43 s) than to program (< 1 s), so the flash programs faster than the bytes
- * arrive and nothing is ever dropped: every reply is 0 and the flash holds the image.
+ * page at 0.7 ms, and one 150 ms block erase: ~1.1 s) well under 24574 / 11520 = 2.13 s,
+ * checked below. A block also takes longer on the line (~1.43 s) than that bound, so the flash
+ * programs faster than the bytes arrive and nothing is ever dropped: every reply is 0 and the
+ * flash holds the image.
  */
 static void
 test_back_to_back_115200_loses_nothing(void)
