@@ -203,6 +203,10 @@ flasher_finish(struct flasher *f, char **cause)
 				flasher_notice(f, "the chip restarted in download mode (boot mode 1), not "
 				    "the firmware: GPIO0 is held low (a stuck button or a wiring fault). "
 				    "Release it and power-cycle the board");
+			else if (mode < 0 && !flasher_io_cancelled(f))
+				flasher_notice(f, "no boot message came after the reset through RTS: this "
+				    "board has no auto-reset wiring (no Sonoff has), so power-cycle it (with "
+				    "GPIO0 released) to start the firmware");
 			f->info.stub = 0;
 			return RC_OK;
 		}

@@ -83,14 +83,23 @@ wait_asked(struct opener *op, int ms)
 	return 0;
 }
 
+/* Lets the button go once the ROM has latched it (boot mode 1), as a person does after a
+ * second or two. */
+static void
+button_release(struct sim *s)
+{
+	for (int i = 0; i < 250 && strstr(sim_ctl(s, "status"), "mode=download") == NULL; i++)
+		clock_sleep_ms(20);
+	T_CONTAINS(sim_ctl(s, "gpio0 up"), "ok");
+}
+
 /* What the user does: holds the button, powers the board, releases the button. */
 static void
 button_power_on(struct sim *s)
 {
 	T_CONTAINS(sim_ctl(s, "gpio0 down"), "ok");
 	T_CONTAINS(sim_ctl(s, "power on"), "ok");
-	clock_sleep_ms(200);
-	T_CONTAINS(sim_ctl(s, "gpio0 up"), "ok");
+	button_release(s);
 }
 
 /* Joins the opener and checks the session is a working one on an ESP8266. */
@@ -203,8 +212,7 @@ replug_case(const char *const *ex, int rfc)
 	T_CONTAINS(sim_ctl(&s, "gpio0 down"), "ok");
 	T_CONTAINS(sim_ctl(&s, "plug"), "ok");
 	T_CONTAINS(sim_ctl(&s, "power on"), "ok");
-	clock_sleep_ms(300);
-	T_CONTAINS(sim_ctl(&s, "gpio0 up"), "ok");
+	button_release(&s);
 	opened(&op, th, 1);
 	sim_stop(&s);
 }
@@ -225,6 +233,30 @@ test_manual_replug_rfc2217(void)
 
 	rfc_port(port, sizeof port, 2);
 	replug_case(ex, 1);
+}
+
+/* A Sonoff the user put in download mode before espdesk started: the first SYNC answers, so
+ * nothing says the reset did nothing until the end, where RTS restarts nothing and no boot
+ * banner follows: the engine tells the user to power-cycle it. */
+static void
+test_auto_already_in_download_mode(void)
+{
+	char port[16];
+	const char *ex[] = { "--rfc2217", port, "--no-autoreset", NULL };
+	struct sim s;
+	struct opener op;
+	pthread_t th;
+
+	rfc_port(port, sizeof port, 3);
+	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
+	button_release(&s);
+	opener_init(&op, s.pty, FLASHER_BEFORE_AUTO);
+	op.o.after = FLASHER_AFTER_HARD_RESET;
+	pthread_create(&th, NULL, open_thread, &op);
+	opened(&op, th, 0);
+	T_EQ_INT(atomic_load(&op.waits), 0);
+	T_EQ_INT(atomic_load(&op.told_power_cycle), 1);
+	sim_stop(&s);
 }
 
 /* --before manual on a Sonoff that is off: the engine waits, the user holds the button and
@@ -308,6 +340,7 @@ main(void)
 	static const struct { void (*fn)(void); const char *name; } cases[] = {
 #define C(x) { x, #x }
 		C(test_auto_sonoff), C(test_auto_resets), C(test_auto_no_lines),
+		C(test_auto_already_in_download_mode),
 		C(test_manual_replug_pty), C(test_manual_replug_rfc2217),
 		C(test_manual_replug_never), C(test_manual), C(test_manual_cancel),
 #undef C

@@ -23,8 +23,13 @@ until_said() {
 	done
 	return 1
 }
-# The user: holds the button, powers the board, lets go.
-button_power_on() { ctl "gpio0 down" >/dev/null; ctl "power on" >/dev/null; sleep 0.2; ctl "gpio0 up" >/dev/null; }
+# The user: holds the button, powers the board, lets go once the ROM latched it.
+button_power_on() {
+	local i
+	ctl "gpio0 down" >/dev/null; ctl "power on" >/dev/null
+	for i in $(seq 50); do ctl status | grep -q 'mode=download' && break; sleep 0.1; done
+	ctl "gpio0 up" >/dev/null
+}
 rfc=$((30000 + $$ % 20000))
 
 "$SIM" make-firmware "$T/stock.bin" --family stock --flash-size 1MB >/dev/null
