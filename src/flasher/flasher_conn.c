@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "serial/ser.h"
+#include "serial/ser_wait.h"
 
 /* Sets DTR and RTS (1 = asserted = pin low). Remembers a port without modem lines. */
 static int
@@ -137,41 +138,39 @@ flasher_conn_sync(struct flasher *f, int *stub_running)
  * and leaves the lines alone, so a later answer is the user's doing. */
 #define AUTO_RESETS 2
 
+/* What the user is told while the port is away. */
+static void
+replug_say(void *arg, int gone, const char *why)
+{
+	struct flasher *f = arg;
+	char *msg = gone ? NULL : xfmt("%s is back but cannot be opened: %s", f->o.port, why);
+
+	flasher_emit(f, FLASHER_PH_WAITING, 0, 0, 0, gone ? "the adapter is unplugged: keep "
+	    "holding GPIO0 low (the button) and plug it in again" : msg);
+	free(msg);
+}
+
 /*
  * The port went away while the user was to put the board in download mode: on a board powered
  * from the adapter (every Sonoff on a USB-serial adapter), unplugging and replugging the adapter
- * is how the power is cycled. Waits for the port to come back under the same name, until the
- * user cancels or the connect time is up.
+ * is how the power is cycled. Waits for the port to come back (ser_wait.h), until the user
+ * cancels or the connect time is up.
  */
 static int
-wait_replug(struct flasher *f, int64_t start, int limit)
+wait_replug(struct flasher *f, int64_t start, int limit, char **cause)
 {
-	int64_t last = 0;
+	int rc;
 
 	ser_close(f->ser);
 	f->ser = NULL;
 	flasher_rx_reset(&f->rx);
-	for (;;) {
-		char *why = NULL;
-		int rc;
-
-		if (clock_now_ms() - last >= 1000) {
-			last = clock_now_ms();
-			flasher_emit(f, FLASHER_PH_WAITING, (uint64_t)(last - start) / 1000, 0, 0,
-			    "the adapter is unplugged: keep holding GPIO0 low (the button) and plug "
-			    "it in again");
-		}
-		if (ser_open(f->o.port, f->info.baud, &f->ser, &why) == RC_OK) {
-			log_debug("flasher: %s is back", f->o.port);
-			f->no_lines = 0;
-			return RC_OK;
-		}
-		free(why);
-		if (limit >= 0 && clock_now_ms() - start >= limit)
-			return RC_ERR_GONE;
-		if ((rc = flasher_io_sleep(f, 200)) < 0)
-			return rc;
+	rc = ser_wait_back(f->o.port, f->info.baud, limit >= 0 ? start + limit : -1, f->o.cancel,
+	    replug_say, f, &f->ser, cause);
+	if (rc == RC_OK) {
+		log_debug("flasher: %s is back", f->o.port);
+		f->no_lines = 0;
 	}
+	return rc;
 }
 
 int
@@ -239,8 +238,8 @@ flasher_conn_connect(struct flasher *f, char **cause)
 				return RC_OK;
 			}
 			if (rc == RC_ERR_GONE && manual) {
-				if ((rc = wait_replug(f, start, limit)) < 0)
-					goto fail;
+				if ((rc = wait_replug(f, start, limit, cause)) < 0)
+					return rc;
 				last_wait = -100000;
 				continue;
 			}

@@ -23,6 +23,7 @@
 #include "core/xmalloc.h"
 #include "profile/profile.h"
 #include "serial/ser.h"
+#include "serial/ser_wait.h"
 
 /* The ROM prints its banner this soon after a reset; silence longer than this after an RTS
  * pulse means the pulse reached nothing. */
@@ -47,6 +48,7 @@ struct watch {
 	int heard;         /* a byte arrived since the board was (re)started */
 	int banner;        /* a ROM banner was seen */
 	int replugged;     /* the port went away and came back */
+	int told;          /* while it is away: 1 said gone, 2 said stuck */
 };
 
 static void
@@ -106,38 +108,48 @@ set_baud(struct watch *w, int baud)
 	return 0;
 }
 
-/* The port went away (the adapter unplugged to cut the power): waits for it, opens it again at
- * the ROM's baud. */
+/* What the user is told while the port is away: each state once. */
+static void
+replug_say(void *arg, int gone, const char *why)
+{
+	struct watch *w = arg;
+	struct flow_ctx *c = w->c;
+
+	if (gone && w->told != 1)
+		flow_say(c, "  %s is gone (the adapter unplugged): plug it in again WITHOUT holding "
+		    "the button, and the board boots the new firmware", c->o.port);
+	else if (!gone && w->told != 2)
+		flow_say(c, "  %s is back but cannot be opened: %s", c->o.port, why);
+	w->told = gone ? 1 : 2;
+}
+
+/* The port went away (the adapter unplugged to cut the power): waits for it (ser_wait.h), opens
+ * it again at the ROM's baud. */
 static int
 replug(struct watch *w, char **cause)
 {
 	struct flow_ctx *c = w->c;
-	int64_t start = clock_now_ms();
+	char *why = NULL;
+	int rc;
 
 	ser_close(w->s);
 	w->s = NULL;
 	bootlog_flush(&w->dec);
 	w->dec.stage = BL_STAGE_NONE;   /* the power goes with the adapter: a new boot follows */
 	learn_manual(c);
-	flow_say(c, "  %s is gone (the adapter unplugged): plug it in again WITHOUT holding the "
-	    "button, and the board boots the new firmware", c->o.port);
-	for (;;) {
-		char *why = NULL;
-
-		if (atomic_load(w->cancel)) {
-			*cause = xstrdup("cancelled while waiting for the adapter to come back");
-			return RC_ERR_CANCEL;
-		}
-		if (ser_open(c->o.port, 74880, &w->s, &why) == RC_OK)
-			break;
+	w->told = 0;
+	rc = ser_wait_back(c->o.port, 74880, clock_now_ms() + WATCH_REPLUG_MS, w->cancel,
+	    replug_say, w, &w->s, &why);
+	if (rc == RC_ERR_CANCEL) {
 		free(why);
-		if (clock_now_ms() - start >= WATCH_REPLUG_MS) {
-			*cause = xfmt("%s did not come back within %d s; the firmware is written and "
-			    "verified: power the board and check its boot with `espdesk monitor -p "
-			    "%s`", c->o.port, WATCH_REPLUG_MS / 1000, c->o.port);
-			return RC_ERR_GONE;
-		}
-		clock_sleep_ms(200);
+		*cause = xstrdup("cancelled while waiting for the adapter to come back");
+		return rc;
+	}
+	if (rc != RC_OK) {
+		*cause = xfmt("%s; the firmware is written and verified: power the board and check "
+		    "its boot with `espdesk monitor -p %s`", why, c->o.port);
+		free(why);
+		return rc;
 	}
 	w->baud = 74880;
 	w->want_baud = 0;

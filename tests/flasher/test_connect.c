@@ -9,7 +9,9 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/file.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 
 #include "core/clock.h"
 #include "flasher/flasher.h"
+#include "serial/ser_wait.h"
 #include "tap.h"
 
 #include "flasher/flasher_simh.h"
@@ -29,6 +32,7 @@ struct opener {
 	char *cause;
 	atomic_int waits;         /* WAITING events */
 	atomic_int unplugged;     /* WAITING events that said the adapter is unplugged */
+	atomic_int stuck;         /* WAITING events that said the port is back but held */
 	atomic_int told_by_hand;  /* the notice that the reset did nothing */
 	atomic_int told_power_cycle; /* the notice that the board must be power-cycled */
 	atomic_bool cancel;
@@ -43,6 +47,9 @@ on_event(void *arg, const struct flasher_event *ev)
 		atomic_fetch_add(&op->waits, 1);
 		if (ev->msg != NULL && strstr(ev->msg, "unplugged") != NULL)
 			atomic_fetch_add(&op->unplugged, 1);
+		if (ev->msg != NULL && strstr(ev->msg, "back but cannot be opened") != NULL &&
+		    strstr(ev->msg, "busy") != NULL)
+			atomic_fetch_add(&op->stuck, 1);
 	}
 	if (ev->phase == FLASHER_PH_NOTICE && ev->msg != NULL && strstr(ev->msg, "by hand"))
 		atomic_fetch_add(&op->told_by_hand, 1);
@@ -311,6 +318,61 @@ test_manual_cancel(void)
 	sim_stop(&s);
 }
 
+/* The pty the simulator serves now ("port=/dev/pts/N" in its status), into buf. */
+static void
+sim_pty_now(struct sim *s, char *buf, size_t n)
+{
+	const char *p = strstr(sim_ctl(s, "status"), "port=");
+	size_t k = 0;
+
+	buf[0] = '\0';
+	if (p == NULL)
+		return;
+	for (p += 5; *p != '\0' && *p != ' ' && *p != '\n' && k + 1 < n; p++)
+		buf[k++] = *p;
+	buf[k] = '\0';
+}
+
+/* Replugged, but another program holds the port (ModemManager probes every new ttyUSB/ttyACM
+ * for a few seconds): after SER_WAIT_STUCK_MS the user is told why it does not open, and once
+ * the holder lets go the connect goes on. The port name is a link of our own, pointed at the
+ * new pty only once this test holds its lock, so the engine cannot open it first. */
+static void
+test_manual_replug_busy(void)
+{
+	static const char *const ex[] = { "--off", NULL };
+	struct sim s;
+	struct opener op;
+	pthread_t th;
+	char link[160], pty[64];
+	int fd;
+
+	T_TRUE(sim_start(&s, 1 * MB, NULL, ex) == 0);
+	snprintf(link, sizeof link, "%s/mine", s.dir);
+	T_TRUE(symlink(s.pty, link) == 0);
+	opener_init(&op, link, FLASHER_BEFORE_MANUAL);
+	pthread_create(&th, NULL, open_thread, &op);
+	T_TRUE(wait_asked(&op, 3000));
+	unlink(link);
+	T_CONTAINS(sim_ctl(&s, "unplug"), "ok");
+	T_CONTAINS(sim_ctl(&s, "power off"), "ok");
+	T_CONTAINS(sim_ctl(&s, "plug"), "ok");
+	sim_pty_now(&s, pty, sizeof pty);
+	fd = open(pty, O_RDWR | O_NOCTTY);
+	T_TRUE(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
+	T_TRUE(symlink(pty, link) == 0);
+	clock_sleep_ms(SER_WAIT_STUCK_MS + 1500);
+	T_TRUE(atomic_load(&op.stuck) >= 1);
+	T_EQ_INT(op.rc, 0);
+	if (fd >= 0)
+		close(fd);
+	T_CONTAINS(sim_ctl(&s, "gpio0 down"), "ok");
+	T_CONTAINS(sim_ctl(&s, "power on"), "ok");
+	button_release(&s);
+	opened(&op, th, 1);
+	sim_stop(&s);
+}
+
 /* Unplugged and never back: the connect time runs out with one message naming the port. */
 static void
 test_manual_replug_never(void)
@@ -342,7 +404,8 @@ main(void)
 		C(test_auto_sonoff), C(test_auto_resets), C(test_auto_no_lines),
 		C(test_auto_already_in_download_mode),
 		C(test_manual_replug_pty), C(test_manual_replug_rfc2217),
-		C(test_manual_replug_never), C(test_manual), C(test_manual_cancel),
+		C(test_manual_replug_never), C(test_manual_replug_busy), C(test_manual),
+		C(test_manual_cancel),
 #undef C
 	};
 	const char *only = getenv("FLASHER_TEST");
