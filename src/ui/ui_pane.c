@@ -425,6 +425,11 @@ ui_flow_draw(struct ui *u, const struct ui_rect *r)
 		if (s->waiting && y < last) {
 			ui_put(y++, x, "waiting for download mode...", w, ui_attr(UIC_WARN) |
 			    ((clock_now_ms() / 500) % 2 ? A_REVERSE : 0));
+			/* The engine's own words: what to do, or that the adapter is away and why
+			 * it does not open again. The profile's, where known, say it for this board. */
+			if (s->msg[0] && (u->profile == NULL || u->profile->download_mode == NULL ||
+			    strstr(s->msg, "waiting for download mode") == NULL))
+				y = ui_wrap(y, x, w, last, s->msg, ui_attr(UIC_NORMAL));
 			if (u->profile != NULL && u->profile->download_mode != NULL)
 				y = ui_wrap(y, x, w, last, u->profile->download_mode,
 				    ui_attr(UIC_NORMAL));

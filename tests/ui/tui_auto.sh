@@ -29,6 +29,11 @@ if wait_for 'waiting for download mode' 20 && wait_for 'connect: waiting for you
 else
 	nok "the flow pane says it waits for the user"; dump
 fi
+if wait_for 'hold GPIO0 low' 3; then
+	ok "without a profile the flow pane says what to do (hold GPIO0 low while powering)"
+else
+	nok "the flow pane says what to do"; dump
+fi
 ctl "gpio0 down" >/dev/null; ctl "power on" >/dev/null
 for _ in $(seq 50); do ctl status | grep -q 'mode=download' && break; sleep 0.1; done
 ctl "gpio0 up" >/dev/null
