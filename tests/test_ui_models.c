@@ -9,7 +9,7 @@
 
 #include "bootlog/bootlog.h"
 #include "core/common.h"
-#include "ui/baudsw.h"
+#include "bootlog/baudsw.h"
 #include "ui/logbuf.h"
 #include "tap.h"
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bootlog/baudsw.h"
 #include "bootlog/bootlog.h"
 #include "bootlog/bootlog_diag.h"
 #include "core/clock.h"
@@ -32,9 +33,6 @@
 #define WATCH_REPLUG_MS 120000
 /* A partial line is decoded after this much quiet (text at a wrong baud has no line ends). */
 #define WATCH_IDLE_FLUSH_MS 200
-/* Baud switches followed per boot, so a line that is noise at every rate cannot make the watch
- * hop forever. */
-#define WATCH_MAX_SWITCHES 4
 
 struct watch {
 	struct flow_ctx *c;
@@ -42,9 +40,8 @@ struct watch {
 	struct bootlog_diag diag;
 	struct ser *s;
 	atomic_bool *cancel;
-	int baud;          /* the port's baud now */
-	int want_baud;     /* garbage says the device sends at this baud; 0 = none */
-	int switches;
+	struct baudsw sw;  /* the port's baud, and where the device's text says to go */
+	int app_seen;      /* this boot reached its application (the switch to its baud asked) */
 	int heard;         /* a byte arrived since the board was (re)started */
 	int banner;        /* a ROM banner was seen */
 	int replugged;     /* the port went away and came back */
@@ -59,17 +56,11 @@ watch_event(void *arg, const struct bootlog_event *ev)
 
 	bootlog_diag_event(&w->diag, ev, clock_now_ms());
 	if (ev->kind == BL_ROM_BANNER)
-		w->banner = 1;
-	/* Text at another baud from the application (its baud is not always 115200), or from
-	 * whatever runs when the banner was missed while the adapter was unplugged: follow it.
-	 * Not before a banner otherwise: a reset's first bytes are often noise, and the banner
-	 * comes at 74880. */
-	if (ev->kind == BL_GARBAGE && !(ev->flags & BOOTLOG_F_STALE) && ev->baud > 0 &&
-	    ev->baud != w->baud && w->switches < WATCH_MAX_SWITCHES &&
-	    (w->dec.stage == BL_STAGE_APP || (w->replugged && w->dec.stage == BL_STAGE_NONE))) {
-		w->want_baud = ev->baud;
+		w->banner = 1, w->app_seen = 0;
+	/* Text at another baud (the application's, also when the banner was missed while the
+	 * adapter was unplugged) is followed as the log pane follows it. */
+	if (baudsw_event(&w->sw, ev) != BAUDSW_SHOW)
 		return;
-	}
 	esc_bytes(line, sizeof line, ev->text, ev->len, ESC_KEEP_UTF8);
 	fprintf(w->c->o.out, "  | %s\n", line);
 }
@@ -96,16 +87,18 @@ learn_manual(struct flow_ctx *c)
 	c->j.manual = 1;
 }
 
-static int
-set_baud(struct watch *w, int baud)
+/* Switches the port to w->sw.want. */
+static void
+switch_baud(struct watch *w)
 {
 	bootlog_flush(&w->dec);
-	if (ser_set_baud(w->s, baud) != RC_OK)
-		return -1;
+	if (ser_set_baud(w->s, w->sw.want) != RC_OK) {
+		baudsw_done(&w->sw, 0);
+		return;
+	}
 	ser_discard(w->s);
-	w->baud = baud;
-	bootlog_set_read_baud(&w->dec, baud);
-	return 0;
+	baudsw_done(&w->sw, 1);
+	bootlog_set_read_baud(&w->dec, w->sw.baud);
 }
 
 /* What the user is told while the port is away: each state once. */
@@ -151,12 +144,10 @@ replug(struct watch *w, char **cause)
 		free(why);
 		return rc;
 	}
-	w->baud = 74880;
-	w->want_baud = 0;
-	w->switches = 0;
+	baudsw_init(&w->sw, BAUDSW_ROM_BAUD, 0);
 	w->heard = 0;
 	w->replugged = 1;
-	bootlog_set_read_baud(&w->dec, w->baud);
+	bootlog_set_read_baud(&w->dec, w->sw.baud);
 	return RC_OK;
 }
 
@@ -216,13 +207,13 @@ flow_st_watch(struct flow_ctx *c, char **cause)
 	w = xcalloc(1, sizeof *w);
 	w->c = c;
 	w->cancel = c->o.cancel != NULL ? c->o.cancel : &c->cancel;
-	w->baud = 74880;
-	if ((rc = ser_open(c->o.port, w->baud, &w->s, cause)) != RC_OK) {
+	baudsw_init(&w->sw, BAUDSW_ROM_BAUD, 0);
+	if ((rc = ser_open(c->o.port, w->sw.baud, &w->s, cause)) != RC_OK) {
 		free(w);
 		return rc;
 	}
 	bootlog_init(&w->dec, watch_event, w);
-	bootlog_set_read_baud(&w->dec, w->baud);
+	bootlog_set_read_baud(&w->dec, w->sw.baud);
 	bootlog_diag_init(&w->diag);
 	/* EN low through RTS with GPIO0 high (DTR off), then release: a hardware reset into the
 	 * firmware where the adapter has auto-reset wiring. */
@@ -241,7 +232,7 @@ flow_st_watch(struct flow_ctx *c, char **cause)
 		if (clock_now_ms() - start >= ms) {
 			/* A partial line may still say the device is at another baud. */
 			bootlog_flush(&w->dec);
-			if (w->want_baud == 0)
+			if (w->sw.want == 0)
 				break;
 			n = 0;
 		} else
@@ -265,7 +256,7 @@ flow_st_watch(struct flow_ctx *c, char **cause)
 			w->heard = 1;
 			last_rx = clock_now_ms();
 			if (c->o.rx_cb != NULL)
-				c->o.rx_cb(c->o.cb_arg, rx, (size_t)n, w->baud);
+				c->o.rx_cb(c->o.cb_arg, rx, (size_t)n, w->sw.baud);
 			bootlog_feed(&w->dec, rx, (size_t)n);
 		}
 		if (rts_at >= 0 && !w->heard && clock_now_ms() - rts_at >= WATCH_RTS_SILENCE_MS) {
@@ -275,15 +266,18 @@ flow_st_watch(struct flow_ctx *c, char **cause)
 			    "wiring (no Sonoff has). Power-cycle it now WITHOUT holding the button", ms);
 			start = clock_now_ms();
 		}
-		if (w->want_baud != 0) {
+		/* The decoder saw the handoff: the application talks at its own baud from here. */
+		if (w->dec.stage == BL_STAGE_APP && !w->app_seen && w->sw.want == 0 &&
+		    !w->sw.pinned) {
+			w->app_seen = 1;
+			if (w->sw.baud != w->sw.app_baud)
+				w->sw.want = w->sw.app_baud;
+		}
+		if (w->sw.want != 0) {
 			/* The watch starts over at the device's baud: what came so far was noise. */
-			if (set_baud(w, w->want_baud) == 0) {
-				w->switches++;
-				start = clock_now_ms();
-			}
-			w->want_baud = 0;
-		} else if (w->dec.stage == BL_STAGE_APP && w->baud != 115200)
-			set_baud(w, 115200);
+			switch_baud(w);
+			start = clock_now_ms();
+		}
 	}
 	rc = verdict(w, cause);
 out:

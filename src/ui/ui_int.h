@@ -8,7 +8,7 @@
 #include "bootlog/bootlog_diag.h"
 #include "profile/profile.h"
 #include "serial/ser.h"
-#include "ui/baudsw.h"
+#include "bootlog/baudsw.h"
 #include "ui/logbuf.h"
 #include "ui/ui.h"
 #include "ui/ui_demo.h"

@@ -12,7 +12,7 @@
 #include "bootlog/bootlog.h"
 #include "core/common.h"
 #include "fuzz/fuzz.h"
-#include "ui/baudsw.h"
+#include "bootlog/baudsw.h"
 #include "ui/logbuf.h"
 
 struct st {

@@ -1,7 +1,7 @@
 /* The automatic baud switcher: follows the decoder's wrong-baud verdicts, pinnable. */
 #include "config.h"
 
-#include "ui/baudsw.h"
+#include "bootlog/baudsw.h"
 
 #include <string.h>
 

@@ -1,9 +1,9 @@
 /*
- * baudsw.h: the log pane's automatic baud switcher, without curses or a port. The boot ROM
- * talks at 74880 (on a 26 MHz crystal), the application at 115200 or the profile's baud. The
- * bootlog decoder marks a line as BL_GARBAGE with the sender's likely baud when it was read at
- * the wrong rate; the switcher then asks for that baud, and drops what is still read at the old
- * rate until the caller has switched the port. A pinned switcher never asks. After
+ * baudsw.h: the automatic baud switcher of the log pane and the flows' boot watch, without
+ * curses or a port. The boot ROM talks at 74880 (on a 26 MHz crystal), the application at
+ * 115200 or the profile's baud. The bootlog decoder marks a line as BL_GARBAGE with the
+ * sender's likely baud when it was read at the wrong rate; the switcher then asks for that baud,
+ * and drops what is still read at the old rate until the caller has switched the port. A pinned switcher never asks. After
  * BAUDSW_MAX_SWITCHES switches without one readable line in between it stops following (the
  * device talks at neither rate) and says so.
  *
