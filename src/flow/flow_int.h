@@ -45,8 +45,8 @@ struct flow_ctx {
 	struct flasher_info info_copy;
 	uint32_t size;                /* flash size in use (JEDEC) */
 	struct profile_set *ps;
-	const struct profile *prof;   /* borrowed from ps; NULL when none fits */
-	int named;                    /* prof is the one the user named (o.profile) */
+	const struct profile *prof;   /* borrowed from ps; the one o.profile names (loaded when the
+	                               * run starts), or the best fit; NULL when none fits */
 	uint8_t *dump;                /* the chip read in this run (backup) */
 	uint8_t dev_md5[16];          /* the device's MD5 of the whole chip, once verified */
 	uint8_t *img;                 /* what will be written (flash, restore) */
@@ -60,7 +60,7 @@ struct flow_ctx {
 	char last_wait[160];          /* the WAITING message said last */
 };
 
-/* Loads the profile the user named into c->prof (c->named set, its name journalled). RC_OK, or
+/* Loads the profile the user named into c->prof (its name journalled). RC_OK, or
  * RC_ERR_ARG with the names that come close. */
 int flow_profile_load(struct flow_ctx *c, const char *name, char **cause);
 

@@ -62,7 +62,6 @@ flow_profile_load(struct flow_ctx *c, const char *name, char **cause)
 	if (c->ps == NULL)
 		c->ps = profile_set_load_default();
 	if (c->ps != NULL && (c->prof = profile_set_find(c->ps, name)) != NULL) {
-		c->named = 1;
 		snprintf(c->j.profile, sizeof c->j.profile, "%s", c->prof->name);
 		return RC_OK;
 	}
@@ -107,7 +106,7 @@ flow_st_connect(struct flow_ctx *c, char **cause)
 	memset(&fo, 0, sizeof fo);
 	fo.port = c->o.port;
 	fo.baud = c->o.baud;
-	if (c->named) {
+	if (c->o.profile != NULL) {
 		show_board(c);
 		/* A device profile is a finished product (a Sonoff): no auto-reset wiring. */
 		if (c->prof->kind == PROFILE_KIND_DEVICE && !c->o.reset_only)
@@ -123,7 +122,7 @@ flow_st_connect(struct flow_ctx *c, char **cause)
 	fo.cancel = c->o.cancel != NULL ? c->o.cancel : &c->cancel;
 	fo.cb = on_event;
 	fo.cb_arg = c;
-	if (c->o.manual && c->named && c->prof->download_mode != NULL)
+	if (c->o.manual && c->o.profile != NULL && c->prof->download_mode != NULL)
 		flow_say(c, "  This board has no auto-reset: put it in download mode as above "
 		    "(unplugging and replugging the adapter cycles its power). Waiting for the "
 		    "loader on %s ...", c->o.port);
@@ -214,7 +213,7 @@ flow_st_identify(struct flow_ctx *c, char **cause)
 	det.chip_known = 1;
 	det.esp8285 = c->info->esp8285;
 	det.jedec = c->info->jedec;
-	if (c->named)
+	if (c->o.profile != NULL)
 		return check_named(c, &det, cause);
 	if (c->ps == NULL)
 		c->ps = profile_set_load_default();
