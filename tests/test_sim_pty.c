@@ -623,6 +623,8 @@ test_control_and_boot_text(void)
 	ser_close(s.port);
 	s.port = NULL;
 	T_CONTAINS(sim_ctl(&s.sim, "status"), "plugged=no");
+	/* The device node goes with an unplugged adapter: so does the link. */
+	T_TRUE(access(s.sim.link, F_OK) != 0);
 	T_CONTAINS(sim_ctl(&s.sim, "plug"), "ok");
 	T_CONTAINS(sim_ctl(&s.sim, "strap gpio15 low"), "ok");
 	T_CONTAINS(sim_ctl(&s.sim, "gpio0 down"), "ok");

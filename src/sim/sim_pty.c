@@ -72,8 +72,11 @@ sim_pty_close(struct sim_pty *p, int remove_link)
 	if (p->master >= 0)
 		close(p->master);
 	p->master = p->slave = -1;
-	if (remove_link && p->link != NULL) {
+	/* An unplugged adapter takes its device node (and /dev/serial/by-id link) with it; a link
+	 * left pointing at the old /dev/pts/N would lead a waiting host to whatever pty reuses N. */
+	if (p->link != NULL)
 		unlink(p->link);
+	if (remove_link) {
 		free(p->link);
 		p->link = NULL;
 	}

@@ -25,8 +25,8 @@ struct sim_pty {
 /* Opens a new pty and, with link non-NULL, points the symlink at it (atomically replacing an old
  * one). p->master = -1 on failure. */
 int sim_pty_open(struct sim_pty *p, const char *link, char **cause);
-/* Closes both sides (hosts see a hangup); the symlink is left for the next sim_pty_open() unless
- * remove_link. */
+/* Closes both sides (hosts see a hangup) and removes the symlink, as an unplugged adapter's
+ * device node goes; its name is kept for the next sim_pty_open() unless remove_link. */
 void sim_pty_close(struct sim_pty *p, int remove_link);
 /* Throws away what the host has not read (bytes nobody reads are lost, as on a real line). */
 void sim_pty_discard_output(struct sim_pty *p);
